@@ -1,0 +1,1 @@
+"""Kolla-style images, Ansible and Kubernetes deployment for OpenStack telemetry."""

@@ -1,0 +1,148 @@
+"""telemetry-build: build the telemetry stack's container images, like kolla-build.
+
+Exit codes: 0 every selected image built or skipped; 1 some image failed (the summary names its
+log); 2 bad input (unknown image/profile, template error, bad option), nothing built; 3 the
+container engine cannot be reached.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from oslo_config import cfg
+
+from telemetry.catalog import CatalogError, load_catalog
+from telemetry.image import options
+from telemetry.image.builder import Builder, BuildSettings, rootfs_reference
+from telemetry.image.engine import EngineUnreachable, connect
+from telemetry.image.render import ImageNames, RenderedImage, Renderer
+from telemetry.image.report import Progress, State, summary_table, write_summary_json
+from telemetry.image.rootfs import SUITE, VARIANT, RootfsError, RootfsSpec, host_mirrors
+from telemetry.image.tree import SelectionError, dependency_tree, select_images
+from telemetry.paths import DataDirNotFound, project_root
+from telemetry.templating import TemplateError
+
+CONFIG_FILE = Path("/etc/telemetry/telemetry-build.conf")
+USAGE = """telemetry-build [options] [REGEX ...]
+
+Build the telemetry stack's images with podman (or Docker) from kolla_images/*/Dockerfile.j2.
+Images whose content hash is already present are skipped, so a rerun is quick.
+
+examples:
+  telemetry-build                      build the default profile
+  telemetry-build --list-images        show what would be built, with content hashes
+  telemetry-build gnocchi              gnocchi-base, gnocchi-api, gnocchi-metricd and ancestors
+  telemetry-build -p infra --threads 2
+  telemetry-build --template-only --work-dir /tmp/rendered
+"""
+
+
+class BadInput(RuntimeError):
+    """The invocation cannot be carried out as given."""
+
+
+def parse_args(argv: list[str]) -> cfg.ConfigOpts:
+    conf = cfg.ConfigOpts()
+    options.register(conf)
+    config_files = [str(CONFIG_FILE)] if CONFIG_FILE.exists() else []
+    conf(argv, project="telemetry", prog="telemetry-build", usage=USAGE,
+         default_config_files=config_files)
+    return conf
+
+
+def render_selection(conf: cfg.ConfigOpts) -> tuple[dict[str, RenderedImage], ImageNames,
+                                                     RootfsSpec]:
+    catalog = load_catalog()
+    selected = select_images(catalog, conf.regex, conf.profile)
+    mirrors = host_mirrors(conf.debian_mirror, conf.debian_security_mirror)
+    rootfs = RootfsSpec(suite=SUITE, variant=VARIANT, mirror=mirrors.debian)
+    names = ImageNames(namespace=conf.namespace, tag=conf.tag, registry=conf.registry)
+    override = Path(conf.template_override) if conf.template_override else None
+    if override and not override.is_file():
+        raise BadInput(f"--template-override {override}: no such file")
+    variables = {"namespace": conf.namespace, "tag": conf.tag,
+                 "debian_mirror": mirrors.debian, "debian_security_mirror": mirrors.security,
+                 "rootfs_image": rootfs_reference(names, rootfs)}
+    renderer = Renderer(catalog, project_root(), names, variables, override)
+    root = next(n for n in selected if catalog.images[n].parent is None)
+    rendered = renderer.render_all(selected, {root: rootfs.content_hash})
+    return rendered, names, rootfs
+
+
+def list_images(rendered: dict[str, RenderedImage], names: ImageNames) -> None:
+    print(f"{'image':<26} {'parent':<18} {'content hash':<26} reference")
+    for image in rendered.values():
+        print(f"{image.name:<26} {image.parent or '-':<18} {image.content_hash:<26} "
+              f"{names.reference(image.name)}")
+
+
+def template_only(rendered: dict[str, RenderedImage], work_dir: Path) -> None:
+    for image in rendered.values():
+        print(image.write_context(work_dir))
+
+
+def build(conf: cfg.ConfigOpts, rendered: dict[str, RenderedImage], names: ImageNames,
+          rootfs: RootfsSpec) -> int:
+    if conf.push and not conf.registry:
+        raise BadInput("--push needs --registry HOST:PORT to push to")
+    connect(conf.engine_url, conf.timeout)  # fail fast, before logs or work dirs appear
+    logs_dir = Path(conf.logs_dir).resolve()
+    logs_dir.mkdir(parents=True, exist_ok=True)
+    work_dir = Path(conf.work_dir or tempfile.mkdtemp(prefix="telemetry-build-"))
+    settings = BuildSettings(names=names, work_dir=work_dir, logs_dir=logs_dir,
+                             threads=conf.threads, retries=conf.retries, force=conf.force,
+                             push=conf.push, rootfs=rootfs)
+    progress = Progress()
+    print(f"building {len(rendered)} images with {conf.threads} threads; logs in {logs_dir}")
+    started = time.monotonic()
+    try:
+        builder = Builder(lambda: connect(conf.engine_url, conf.timeout), rendered, settings,
+                          progress)
+        results = builder.run()
+    finally:
+        if not conf.work_dir:
+            shutil.rmtree(work_dir, ignore_errors=True)
+    total = time.monotonic() - started
+    print(summary_table(results, total))
+    if conf.summary_json_file:
+        write_summary_json(Path(conf.summary_json_file), results, total)
+    return 0 if all(r.state in (State.BUILT, State.SKIPPED) for r in results) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        conf = parse_args(argv)
+    except cfg.Error as exc:
+        print(f"telemetry-build: {exc}", file=sys.stderr)
+        return 2
+    try:
+        rendered, names, rootfs = render_selection(conf)
+        if conf.list_images:
+            list_images(rendered, names)
+            return 0
+        if conf.list_dependencies:
+            print(json.dumps(dependency_tree(load_catalog(), rendered), indent=2))
+            return 0
+        if conf.template_only:
+            if not conf.work_dir:
+                raise BadInput("--template-only needs --work-dir DIR to render into")
+            template_only(rendered, Path(conf.work_dir))
+            return 0
+        return build(conf, rendered, names, rootfs)
+    except (BadInput, CatalogError, SelectionError, TemplateError, RootfsError,
+            DataDirNotFound) as exc:
+        print(f"telemetry-build: error: {exc}", file=sys.stderr)
+        return 2
+    except EngineUnreachable as exc:
+        print(f"telemetry-build: error: {exc}", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

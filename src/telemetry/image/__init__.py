@@ -1,0 +1,1 @@
+"""telemetry-build: render, hash and build the image tree."""

@@ -1,0 +1,213 @@
+"""Build the rendered images in parallel, parents first, skipping what is already there."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import docker
+import docker.errors
+
+from telemetry.image.engine import local_name
+from telemetry.image.render import HASH_LABEL, ImageNames, RenderedImage
+from telemetry.image.report import DONE_OK, ImageResult, Progress, State
+from telemetry.image.rootfs import RootfsSpec, debootstrap_tarball
+
+
+class BuildFailed(RuntimeError):
+    """The engine reported an error building an image."""
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    names: ImageNames
+    work_dir: Path
+    logs_dir: Path
+    threads: int
+    retries: int
+    force: bool
+    push: bool
+    rootfs: RootfsSpec
+
+
+def rootfs_reference(names: ImageNames, spec: RootfsSpec) -> str:
+    return f"{names.namespace}/base-rootfs:{spec.content_hash}"
+
+
+class ExistingImages:
+    """content hash -> local image references, read once from the engine."""
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self._by_hash: dict[str, set[str]] = {}
+        self._lock = threading.Lock()
+        for image in client.images.list(filters={"label": HASH_LABEL}):
+            digest = (image.labels or {}).get(HASH_LABEL)
+            if digest:
+                self._by_hash.setdefault(digest, set()).update(
+                    local_name(t) for t in image.tags)
+
+    def references(self, content_hash: str) -> set[str]:
+        with self._lock:
+            return set(self._by_hash.get(content_hash, set()))
+
+    def add(self, content_hash: str, reference: str) -> None:
+        with self._lock:
+            self._by_hash.setdefault(content_hash, set()).add(reference)
+
+
+class Builder:
+    def __init__(self, client_factory: Callable[[], docker.DockerClient],
+                 rendered: dict[str, RenderedImage], settings: BuildSettings,
+                 progress: Progress) -> None:
+        self.client_factory = client_factory
+        self.rendered = rendered
+        self.settings = settings
+        self.progress = progress
+        self._local = threading.local()
+        self.results = {
+            name: ImageResult(name=name, reference=settings.names.reference(name),
+                              content_hash=image.content_hash,
+                              log=str(settings.logs_dir / f"{name}.log"))
+            for name, image in rendered.items()
+        }
+        self.existing = ExistingImages(self._client())
+
+    def _client(self) -> docker.DockerClient:
+        if not hasattr(self._local, "client"):
+            self._local.client = self.client_factory()
+        return self._local.client
+
+    def run(self) -> list[ImageResult]:
+        kids: dict[str, list[str]] = {name: [] for name in self.rendered}
+        roots = []
+        for name, image in self.rendered.items():
+            if image.parent in self.rendered:
+                kids[image.parent].append(name)
+            else:
+                roots.append(name)
+        with ThreadPoolExecutor(max_workers=self.settings.threads) as pool:
+            running: dict[Future, str] = {pool.submit(self._build_one, n): n for n in roots}
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    name = running.pop(future)
+                    if self.results[name].state in DONE_OK:
+                        # Bigger subtrees first: they unlock the most work for idle threads.
+                        ready = sorted(kids[name], key=lambda k: -_subtree_size(k, kids))
+                        running.update({pool.submit(self._build_one, k): k for k in ready})
+                    else:
+                        self._mark_parent_failed(name, kids)
+        return list(self.results.values())
+
+    def _mark_parent_failed(self, name: str, kids: dict[str, list[str]]) -> None:
+        for kid in kids[name]:
+            self.progress.update(self.results[kid], State.PARENT_FAILED, f"{name} failed")
+            self._mark_parent_failed(kid, kids)
+
+    def _build_one(self, name: str) -> None:
+        result = self.results[name]
+        started = time.monotonic()
+        try:
+            self._build_or_skip(name, result)
+            if self.settings.push:
+                self._push(result)
+        except Exception as exc:
+            with Path(result.log).open("a") as log:
+                log.write(f"\nFAILED: {exc}\n")
+            self.progress.update(result, State.FAILED, _first_line(exc))
+        finally:
+            result.seconds = time.monotonic() - started
+
+    def _build_or_skip(self, name: str, result: ImageResult) -> None:
+        image = self.rendered[name]
+        reference = result.reference
+        present = self.existing.references(image.content_hash)
+        if not self.settings.force and present:
+            if reference not in present:
+                self._client().images.get(sorted(present)[0]).tag(*reference.rsplit(":", 1))
+                self.existing.add(image.content_hash, reference)
+            self.progress.update(result, State.SKIPPED, f"hash {image.content_hash} present")
+            return
+        self.progress.update(result, State.BUILDING)
+        build_started = time.monotonic()
+        attempts = self.settings.retries + 1
+        for attempt in range(1, attempts + 1):
+            try:
+                self._build(image, reference, Path(result.log), attempt)
+                break
+            except BuildFailed:
+                if attempt == attempts:
+                    raise
+        self.existing.add(image.content_hash, reference)
+        self.progress.update(result, State.BUILT,
+                             f"in {time.monotonic() - build_started:.1f}s")
+
+    def _build(self, image: RenderedImage, reference: str, log_path: Path, attempt: int) -> None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        mode = "w" if attempt == 1 else "a"
+        with log_path.open(mode) as log:
+            log.write(f"=== {image.name} -> {reference} (attempt {attempt}, "
+                      f"hash {image.content_hash})\n")
+            if image.parent is None:
+                self._ensure_rootfs(log, log_path)
+            context = image.write_context(self.settings.work_dir)
+            self._stream_build(context, reference, log)
+
+    def _stream_build(self, context: Path, reference: str, log: TextIO) -> None:
+        stream = self._client().api.build(path=str(context), tag=reference, rm=True, forcerm=True,
+                                          pull=False, decode=True)
+        for chunk in stream:
+            if "stream" in chunk:
+                log.write(chunk["stream"])
+            if "error" in chunk:
+                log.write(f"ERROR: {chunk['error']}\n")
+                raise BuildFailed(chunk["error"].strip())
+        log.flush()
+        try:
+            self._client().images.get(reference)
+        except docker.errors.ImageNotFound as exc:
+            raise BuildFailed(f"the engine reported success but {reference} is missing") from exc
+
+    def _ensure_rootfs(self, log: TextIO, log_path: Path) -> None:
+        reference = rootfs_reference(self.settings.names, self.settings.rootfs)
+        try:
+            self._client().images.get(reference)
+            log.write(f"root filesystem {reference} present\n")
+            return
+        except docker.errors.ImageNotFound:
+            pass
+        log.write(f"debootstrapping {self.settings.rootfs} into {reference}\n")
+        log.flush()
+        context = self.settings.work_dir / "base-rootfs"
+        context.mkdir(parents=True, exist_ok=True)
+        tarball = debootstrap_tarball(self.settings.rootfs, context, log_path)
+        (context / "Dockerfile").write_text(f"FROM scratch\nADD {tarball.name} /\n"
+                                            f'CMD ["/bin/bash"]\n')
+        try:
+            self._stream_build(context, reference, log)
+        finally:
+            tarball.unlink(missing_ok=True)
+
+    def _push(self, result: ImageResult) -> None:
+        repository, tag = result.reference.rsplit(":", 1)
+        with Path(result.log).open("a") as log:
+            log.write(f"pushing {result.reference}\n")
+            for chunk in self._client().api.push(repository, tag=tag, stream=True, decode=True):
+                if "error" in chunk:
+                    raise BuildFailed(f"push of {result.reference} failed: {chunk['error']}")
+                log.write(f"{chunk.get('status', '')} {chunk.get('progress', '')}\n")
+        result.detail = f"{result.detail}; pushed".lstrip("; ")
+
+
+def _subtree_size(name: str, kids: dict[str, list[str]]) -> int:
+    return 1 + sum(_subtree_size(kid, kids) for kid in kids[name])
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

@@ -1,0 +1,36 @@
+"""Functional tests: real podman, real images, real containers (root on a prepared host)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import docker
+import pytest
+
+from telemetry.image.engine import connect
+from telemetry.image.options import DEFAULT_ENGINE_URL
+from tests.conftest import run_cli
+
+BUILD = "telemetry.cli.build"
+
+
+@pytest.fixture(scope="session")
+def engine() -> docker.DockerClient:
+    return connect(DEFAULT_ENGINE_URL)
+
+
+def build(tmp_path: Path, *args: str) -> tuple[int, dict, str]:
+    """Run telemetry-build; return its exit code, JSON summary and printed output."""
+    summary = tmp_path / f"summary-{len(list(tmp_path.glob('summary-*')))}.json"
+    result = run_cli(BUILD, "--summary-json-file", str(summary),
+                     "--logs-dir", str(tmp_path / "logs"), *args)
+    output = result.stdout + result.stderr
+    data = json.loads(summary.read_text()) if summary.exists() else {}
+    return result.returncode, data, output
+
+
+def listed_hashes(*args: str) -> dict[str, str]:
+    result = run_cli(BUILD, "--list-images", *args)
+    assert result.returncode == 0, result.stderr
+    return {line.split()[0]: line.split()[2] for line in result.stdout.splitlines()[1:]}
