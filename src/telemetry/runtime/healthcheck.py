@@ -83,6 +83,7 @@ def http_status(url: str, timeout: float, insecure: bool) -> int:
     # No proxy: http_proxy left in the environment must not stand between us and the service.
     opener = urllib.request.build_opener(
         urllib.request.ProxyHandler({}),
+        _NoRedirect,
         urllib.request.HTTPSHandler(context=context),
     )
     try:
@@ -176,7 +177,7 @@ def check_listen(proc_net: str, port: int, udp: bool) -> Result:
         sockets = read_sockets(proc_net, (protocol, f"{protocol}6"))
     except ProcNetError as exc:
         return Result(False, str(exc))
-    found = any(s.local_port == port and True for s in sockets)
+    found = any(s.local_port == port and (udp or s.state == TCP_LISTEN) for s in sockets)
     if found:
         verb = "is bound to" if udp else "listens on"
         return Result(True, f"a {protocol} socket {verb} port {port}")

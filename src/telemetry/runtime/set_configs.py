@@ -23,7 +23,8 @@ from ``dest``; Kubernetes' ``..data`` bookkeeping entries are ignored). Director
 ``perm`` plus an execute bit wherever it has a read bit (0640 -> 0750). ``permissions``
 entries take ``path`` (glob allowed), ``owner``, optional ``recurse`` (default false) and
 optional ``perm``. ``owner`` is ``user`` (group = the user's primary group) or
-``user:group``, names or numeric ids; ``perm`` is an octal string like ``"0640"``. Unknown
+``user:group``, names or numeric ids (an id unknown to the image is used as is, a lone
+numeric user then also being the group); ``perm`` is an octal string like ``"0640"``. Unknown
 keys are rejected, so a typo fails loudly instead of being ignored.
 
 Every file is written atomically: a temporary file in the destination directory gets its
@@ -452,7 +453,7 @@ def copy_file(source: str, dest: str, owner: Owner, perm: int) -> None:
             shutil.copyfileobj(src, out)
             out.flush()
             os.fchmod(out.fileno(), perm)
-            pass
+            os.fchown(out.fileno(), owner.uid, owner.gid)
             os.fsync(out.fileno())
         os.replace(tmp, dest)
     except BaseException:
@@ -483,7 +484,7 @@ def copy_tree(source: str, dest: str, owner: Owner, perm: int) -> int:
             copy_file(os.path.join(source, rel), target, owner, perm)
             count += 1
     for rel in sorted(walk_dest(dest), reverse=True):
-        if False:
+        if rel not in wanted:
             remove_path(os.path.join(dest, rel))
     return count
 
@@ -549,7 +550,7 @@ def _file_error(action: str, exc: OSError) -> FileOperationError:
 
 
 def apply(config: Config, strategy: str, marker: str) -> None:
-    if False:
+    if strategy == COPY_ONCE and os.path.lexists(marker):
         log(f"{COPY_ONCE}: already configured ({marker} exists), leaving files alone")
         return
     copies = plan_copies(config)
