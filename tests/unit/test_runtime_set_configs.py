@@ -13,6 +13,7 @@ import shlex
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -535,4 +536,27 @@ def test_start_stops_with_set_configs_exit_code(box: Sandbox, broken: str, code:
         os.unlink(box.mount / "a.conf")
 
     assert start(box)[0] == code
+    assert not box.service_out.exists()
+
+
+def test_start_drops_to_the_configured_user(box: Sandbox) -> None:
+    # pytest's tmp dirs are root-only: the proof goes where nobody can write it.
+    with tempfile.NamedTemporaryFile(dir="/tmp", suffix=".whoami") as handle:
+        out = Path(handle.name)
+        out.chmod(0o666)
+        _describe_service(box, command=f"sh -c 'id -un > {out}'", user="nobody")
+
+        code, _ = start(box)
+
+        assert code == 0
+        assert out.read_text() == "nobody\n"
+    assert os.path.exists(box.dest("a.conf"))  # files were put in place (as root) first
+
+
+def test_set_configs_user_must_exist(box: Sandbox) -> None:
+    _describe_service(box, user="no-such-user")
+
+    code, _ = start(box)
+
+    assert code == 4
     assert not box.service_out.exists()

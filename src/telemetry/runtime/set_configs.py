@@ -15,12 +15,13 @@ describing where each file goes::
      "permissions": [{"path": "/var/log/gnocchi", "owner": "gnocchi:gnocchi",
                       "recurse": true}]}
 
-``command`` is required. ``bootstrap_command``, ``config_files`` and ``permissions`` are
-optional. In ``config_files`` entries, ``source``, ``dest``, ``owner`` and ``perm`` are
-required and ``optional`` (default false) lets a missing source be skipped. ``source`` may
-be a file or a directory (the tree is mirrored: files missing from the source are removed
-from ``dest``; Kubernetes' ``..data`` bookkeeping entries are ignored). Directories get
-``perm`` plus an execute bit wherever it has a read bit (0640 -> 0750). ``permissions``
+``command`` is required. ``bootstrap_command``, ``user``, ``config_files`` and
+``permissions`` are optional; ``user`` is who the command runs as once the files (which need
+root to chown) are in place. In ``config_files`` entries, ``source``, ``dest``, ``owner``
+and ``perm`` are required and ``optional`` (default false) lets a missing source be
+skipped. ``source`` may be a file or a directory (the tree is mirrored: files missing from
+the source are removed from ``dest``; Kubernetes' ``..data`` bookkeeping entries are
+ignored). Directories get ``perm`` plus an execute bit wherever it has a read bit (0640 -> 0750). ``permissions``
 entries take ``path`` (glob allowed), ``owner``, optional ``recurse`` (default false) and
 optional ``perm``. ``owner`` is ``user`` (group = the user's primary group) or
 ``user:group``, names or numeric ids (an id unknown to the image is used as is, a lone
@@ -91,7 +92,7 @@ EXIT_USAGE = 64
 
 _PERM_RE = re.compile(r"^0?[0-7]{3,4}$")
 _OWNER_RE = re.compile(r"^[^:\s]+(:[^:\s]+)?$")
-_TOP_KEYS = {"command", "bootstrap_command", "config_files", "permissions"}
+_TOP_KEYS = {"command", "bootstrap_command", "user", "config_files", "permissions"}
 _FILE_KEYS = {"source", "dest", "owner", "perm", "optional"}
 _PERMISSION_KEYS = {"path", "owner", "recurse", "perm"}
 
@@ -167,6 +168,7 @@ class Config:
     path: str
     command: str
     bootstrap_command: str | None
+    user: str | None
     config_files: tuple[ConfigFile, ...]
     permissions: tuple[Permission, ...]
 
@@ -216,12 +218,14 @@ def parse_config(path: str, raw: Any) -> Config:
     if not command.strip():
         raise ConfigFileError(f"{path}: field 'command' must not be empty")
     bootstrap = _field(path, "top level", raw, "bootstrap_command", str, required=False)
+    user = _field(path, "top level", raw, "user", str, required=False)
     files = _field(path, "top level", raw, "config_files", list, required=False) or []
     perms = _field(path, "top level", raw, "permissions", list, required=False) or []
     return Config(
         path=path,
         command=command,
         bootstrap_command=bootstrap or None,
+        user=user or None,
         config_files=tuple(_parse_file(path, i, e) for i, e in enumerate(files)),
         permissions=tuple(_parse_permission(path, i, e) for i, e in enumerate(perms)),
     )
@@ -655,6 +659,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mode.add_argument("--command", action="store_true", help="print the service command")
     mode.add_argument(
+        "--user",
+        action="store_true",
+        help="print the user the command runs as (empty: the container's own user)",
+    )
+    mode.add_argument(
         "--bootstrap-command",
         action="store_true",
         help="print the bootstrap command (exit 6 when there is none)",
@@ -666,6 +675,11 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     config = load_config(environ.get("TELEMETRY_CONFIG_FILE", "") or DEFAULT_CONFIG_FILE)
     if args.command:
         print(config.command)
+        return EXIT_OK
+    if args.user:
+        if config.user is not None:
+            resolve_owner(config.user, "top level field 'user'")
+        print(config.user or "")
         return EXIT_OK
     if args.bootstrap_command:
         if config.bootstrap_command is None:
