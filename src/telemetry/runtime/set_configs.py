@@ -15,18 +15,18 @@ describing where each file goes::
      "permissions": [{"path": "/var/log/gnocchi", "owner": "gnocchi:gnocchi",
                       "recurse": true}]}
 
-``command`` is required. ``bootstrap_command``, ``user``, ``config_files`` and
-``permissions`` are optional; ``user`` is who the command runs as once the files (which need
-root to chown) are in place. In ``config_files`` entries, ``source``, ``dest``, ``owner``
-and ``perm`` are required and ``optional`` (default false) lets a missing source be
-skipped. ``source`` may be a file or a directory (the tree is mirrored: files missing from
-the source are removed from ``dest``; Kubernetes' ``..data`` bookkeeping entries are
-ignored). Directories get ``perm`` plus an execute bit wherever it has a read bit (0640 -> 0750). ``permissions``
-entries take ``path`` (glob allowed), ``owner``, optional ``recurse`` (default false) and
-optional ``perm``. ``owner`` is ``user`` (group = the user's primary group) or
-``user:group``, names or numeric ids (an id unknown to the image is used as is, a lone
-numeric user then also being the group); ``perm`` is an octal string like ``"0640"``. Unknown
-keys are rejected, so a typo fails loudly instead of being ignored.
+``command`` is required. ``bootstrap_command``, ``user``, ``config_files`` and ``permissions``
+are optional; ``user`` is who the command runs as once the files (which need root to chown) are
+in place. In ``config_files`` entries, ``source``, ``dest``, ``owner`` and ``perm`` are
+required and ``optional`` (default false) lets a missing source be skipped. ``source`` may be a
+file or a directory (the tree is mirrored: files missing from the source are removed from
+``dest``; Kubernetes' ``..data`` bookkeeping entries are ignored). Directories get ``perm``
+plus an execute bit wherever it has a read bit (0640 -> 0750). ``permissions`` entries take
+``path`` (glob allowed), ``owner``, optional ``recurse`` (default false) and optional ``perm``.
+``owner`` is ``user`` (group = the user's primary group) or ``user:group``, names or numeric
+ids (an id unknown to the image is used as is, a lone numeric user then also being the group);
+``perm`` is an octal string like ``"0640"``. Unknown keys are rejected, so a typo fails loudly
+instead of being ignored.
 
 Every file is written atomically: a temporary file in the destination directory gets its
 content, mode and owner, then is renamed over ``dest``. Everything (JSON, sources, owners)
