@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import run_cli
+
+CLI = "telemetry.cli.genpwd"
+
+
+def test_fills_only_empty_keys_with_strong_private_values(tmp_path: Path) -> None:
+    passwords = tmp_path / "passwords.yml"
+    passwords.write_text("database_password:\nredis_password: ''\nkeystone_admin_password: kept\n")
+    passwords.chmod(0o600)
+    result = run_cli(CLI, "-p", str(passwords))
+    assert result.returncode == 0, result.stderr
+    data = yaml.safe_load(passwords.read_text())
+    assert data["keystone_admin_password"] == "kept"
+    assert len(data["database_password"]) == 32 and data["database_password"].isalnum()
+    assert data["database_password"] != data["redis_password"]
+    assert stat.S_IMODE(passwords.stat().st_mode) == 0o600
+    assert data["database_password"] not in result.stdout + result.stderr, "never print secrets"
+    assert "filled 2 empty keys" in result.stdout
+
+
+def test_rerun_keeps_every_value(tmp_path: Path) -> None:
+    passwords = tmp_path / "passwords.yml"
+    passwords.write_text("a:\nb:\n")
+    run_cli(CLI, "-p", str(passwords))
+    first = passwords.read_text()
+    result = run_cli(CLI, "-p", str(passwords))
+    assert result.returncode == 0
+    assert passwords.read_text() == first
+    assert "filled 0 empty keys" in result.stdout
+
+
+def test_warns_about_a_readable_file(tmp_path: Path) -> None:
+    passwords = tmp_path / "passwords.yml"
+    passwords.write_text("a: set\n")
+    passwords.chmod(0o644)
+    result = run_cli(CLI, "-p", str(passwords))
+    assert result.returncode == 0
+    assert "readable by group or others" in result.stderr
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_cli(CLI, "-p", str(tmp_path / "nope.yml"))
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr and "Traceback" not in result.stderr
