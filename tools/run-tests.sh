@@ -6,6 +6,6 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 bash "$ROOT/tools/setup-host.sh"
 cd "$ROOT"
 echo "== ruff"
-.venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff check src tests benchmarks ansible
 echo "== pytest"
 .venv/bin/pytest -ra "$@"

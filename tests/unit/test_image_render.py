@@ -62,6 +62,19 @@ def test_hashes_are_stable(root: Path) -> None:
     assert len(set(first.values())) == len(first)
 
 
+def test_hashes_do_not_depend_on_names(root: Path) -> None:
+    catalog = load_catalog()
+    order = select_images(catalog, [".*"], None)
+    other = ImageNames(namespace="ops", tag="2023.1", registry="registry.local:5000")
+    renamed = Renderer(catalog, root, other, {**VARIABLES, "namespace": "ops"}).render_all(
+        order, {"base": "rootfs-hash"})
+    plain = render_tree(root)
+    assert renamed["gnocchi-api"].dockerfile.startswith(
+        "FROM registry.local:5000/ops/gnocchi-base:2023.1")
+    assert {n: i.content_hash for n, i in renamed.items()} == {
+        n: i.content_hash for n, i in plain.items()}
+
+
 def test_leaf_change_changes_only_that_leaf(tree_copy: Path) -> None:
     before = {n: i.content_hash for n, i in render_tree(tree_copy).items()}
     template = tree_copy / "kolla_images/gnocchi/gnocchi-metricd/Dockerfile.j2"

@@ -86,6 +86,11 @@ def template_only(rendered: dict[str, RenderedImage], work_dir: Path) -> None:
         print(image.write_context(work_dir))
 
 
+def insecure_registry(conf: cfg.ConfigOpts) -> bool:
+    host = (conf.registry or "").rsplit(":", 1)[0]
+    return conf.insecure_registry or host in ("localhost", "[::1]") or host.startswith("127.")
+
+
 def build(conf: cfg.ConfigOpts, rendered: dict[str, RenderedImage], names: ImageNames,
           rootfs: RootfsSpec) -> int:
     if conf.push and not conf.registry:
@@ -96,7 +101,8 @@ def build(conf: cfg.ConfigOpts, rendered: dict[str, RenderedImage], names: Image
     work_dir = Path(conf.work_dir or tempfile.mkdtemp(prefix="telemetry-build-"))
     settings = BuildSettings(names=names, work_dir=work_dir, logs_dir=logs_dir,
                              threads=conf.threads, retries=conf.retries, force=conf.force,
-                             push=conf.push, rootfs=rootfs)
+                             push=conf.push, rootfs=rootfs,
+                             insecure_registry=insecure_registry(conf))
     progress = Progress()
     print(f"building {len(rendered)} images with {conf.threads} threads; logs in {logs_dir}")
     started = time.monotonic()

@@ -33,6 +33,7 @@ class BuildSettings:
     force: bool
     push: bool
     rootfs: RootfsSpec
+    insecure_registry: bool = False
 
 
 def rootfs_reference(names: ImageNames, spec: RootfsSpec) -> str:
@@ -159,8 +160,9 @@ class Builder:
             self._stream_build(context, reference, log)
 
     def _stream_build(self, context: Path, reference: str, log: TextIO) -> None:
+        # --force means a real rebuild: the layer cache would hand back the same layers.
         stream = self._client().api.build(path=str(context), tag=reference, rm=True, forcerm=True,
-                                          pull=False, decode=True)
+                                          pull=False, decode=True, nocache=self.settings.force)
         for chunk in stream:
             if "stream" in chunk:
                 log.write(chunk["stream"])
@@ -197,11 +199,27 @@ class Builder:
         repository, tag = result.reference.rsplit(":", 1)
         with Path(result.log).open("a") as log:
             log.write(f"pushing {result.reference}\n")
-            for chunk in self._client().api.push(repository, tag=tag, stream=True, decode=True):
+            for chunk in self._push_stream(repository, tag):
                 if "error" in chunk:
                     raise BuildFailed(f"push of {result.reference} failed: {chunk['error']}")
                 log.write(f"{chunk.get('status', '')} {chunk.get('progress', '')}\n")
         result.detail = f"{result.detail}; pushed".lstrip("; ")
+
+
+    def _push_stream(self, repository: str, tag: str):
+        """The push API call, with podman's tlsVerify for plain-HTTP registries.
+
+        docker-py's push() cannot pass tlsVerify; Docker ignores the parameter and already
+        treats loopback registries as insecure, podman honours it.
+        """
+        api = self._client().api
+        params = {"tag": tag}
+        if self.settings.insecure_registry:
+            params["tlsVerify"] = "false"
+        response = api._post(api._url("/images/{0}/push", repository), params=params,
+                             headers={"X-Registry-Auth": "e30="}, stream=True)
+        api._raise_for_status(response)
+        return api._stream_helper(response, decode=True)
 
 
 def _subtree_size(name: str, kids: dict[str, list[str]]) -> int:

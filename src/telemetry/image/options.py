@@ -24,7 +24,8 @@ _CLI_OPTS = [
     cfg.BoolOpt("template-only", default=False,
                 help="Render Dockerfiles and build contexts into --work-dir and stop."),
     cfg.BoolOpt("force", default=False,
-                help="Rebuild selected images even when one with the same content hash exists."),
+                help="Rebuild selected images, without the engine's layer cache, even when one "
+                     "with the same content hash exists."),
     cfg.BoolOpt("push", default=False, help="Push built images to --registry."),
 ]
 
@@ -44,6 +45,9 @@ _OPTS = [
     cfg.StrOpt("registry", help="Registry host[:port] prefixed to image names; used by --push."),
     cfg.StrOpt("logs-dir", default="build-logs",
                help="One build log per image is written here (<image>.log)."),
+    cfg.BoolOpt("insecure-registry", default=False,
+                help="Push over plain HTTP. Implied for registries on a loopback address, as "
+                     "Docker does."),
     cfg.StrOpt("summary-json-file", help="Write the build summary as JSON to this file."),
     cfg.StrOpt("engine-url", default=DEFAULT_ENGINE_URL,
                help="Docker API URL of the container engine. The default is podman's "

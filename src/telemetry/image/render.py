@@ -26,6 +26,9 @@ _PROJECT_TREE = "src/telemetry"
 # rebuilding images.
 _README_STUB = b"telemetry-deploy: see the project's README.\n"
 
+_NAME_PLACEHOLDERS = {"namespace": "@namespace@", "tag": "@tag@", "parent_image": "@parent@",
+                      "rootfs_image": "@rootfs@"}
+
 
 @dataclass(frozen=True)
 class ImageNames:
@@ -127,10 +130,14 @@ class Renderer:
         }
         entry = self.override.name if self.override else relative
         dockerfile = render(self.env, entry, variables)
+        # Hashed with the names left out: the parent is already in the hash through its own
+        # hash, so the same content under another tag, namespace or registry is re-tagged
+        # rather than rebuilt.
+        hashed = render(self.env, entry, {**variables, **_NAME_PLACEHOLDERS})
         context = self._context(template.parent, image.extra_context, image.project_source)
         result = RenderedImage(name=name, parent=image.parent, template=template,
                                dockerfile=dockerfile, context=context)
-        result.content_hash = content_hash(dockerfile, context, parent_hash)
+        result.content_hash = content_hash(hashed, context, parent_hash)
         return result
 
     def _context(self, template_dir: Path, extra: Iterable[str],
