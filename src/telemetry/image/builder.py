@@ -40,25 +40,37 @@ def rootfs_reference(names: ImageNames, spec: RootfsSpec) -> str:
     return f"{names.namespace}/base-rootfs:{spec.content_hash}"
 
 
+@dataclass
+class Existing:
+    image_id: str
+    references: set[str]
+
+
 class ExistingImages:
-    """content hash -> local image references, read once from the engine."""
+    """content hash -> a local image with it, read once from the engine.
+
+    Untagged images count: a build that moved the tag away leaves the old image behind, and
+    going back to the old content re-tags it instead of rebuilding it.
+    """
 
     def __init__(self, client: docker.DockerClient) -> None:
-        self._by_hash: dict[str, set[str]] = {}
+        self._by_hash: dict[str, Existing] = {}
         self._lock = threading.Lock()
-        for image in client.images.list(filters={"label": HASH_LABEL}):
+        for image in client.images.list(all=True, filters={"label": HASH_LABEL}):
             digest = (image.labels or {}).get(HASH_LABEL)
             if digest:
-                self._by_hash.setdefault(digest, set()).update(
-                    local_name(t) for t in image.tags)
+                found = self._by_hash.setdefault(digest, Existing(image.id, set()))
+                found.references.update(local_name(t) for t in image.tags)
 
-    def references(self, content_hash: str) -> set[str]:
+    def find(self, content_hash: str) -> Existing | None:
         with self._lock:
-            return set(self._by_hash.get(content_hash, set()))
+            found = self._by_hash.get(content_hash)
+            return Existing(found.image_id, set(found.references)) if found else None
 
-    def add(self, content_hash: str, reference: str) -> None:
+    def add(self, content_hash: str, image_id: str, reference: str) -> None:
         with self._lock:
-            self._by_hash.setdefault(content_hash, set()).add(reference)
+            found = self._by_hash.setdefault(content_hash, Existing(image_id, set()))
+            found.references.add(reference)
 
 
 class Builder:
@@ -127,11 +139,14 @@ class Builder:
     def _build_or_skip(self, name: str, result: ImageResult) -> None:
         image = self.rendered[name]
         reference = result.reference
-        present = self.existing.references(image.content_hash)
+        present = self.existing.find(image.content_hash)
         if not self.settings.force and present:
-            if reference not in present:
-                self._client().images.get(sorted(present)[0]).tag(*reference.rsplit(":", 1))
-                self.existing.add(image.content_hash, reference)
+            if reference not in present.references:
+                self._client().images.get(present.image_id).tag(*reference.rsplit(":", 1))
+                self.existing.add(image.content_hash, present.image_id, reference)
+                self.progress.update(result, State.SKIPPED,
+                                     f"hash {image.content_hash} present, re-tagged")
+                return
             self.progress.update(result, State.SKIPPED, f"hash {image.content_hash} present")
             return
         self.progress.update(result, State.BUILDING)
@@ -144,7 +159,8 @@ class Builder:
             except BuildFailed:
                 if attempt == attempts:
                     raise
-        self.existing.add(image.content_hash, reference)
+        built_id = self._client().images.get(reference).id
+        self.existing.add(image.content_hash, built_id, reference)
         self.progress.update(result, State.BUILT,
                              f"in {time.monotonic() - build_started:.1f}s")
 

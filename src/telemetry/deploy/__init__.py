@@ -1,0 +1,1 @@
+"""The Ansible engine's Python: what roles, modules and telemetry-ansible share."""
