@@ -1,0 +1,181 @@
+"""telemetry-ansible: deploy and operate the telemetry stack, like kolla-ansible.
+
+Playbook actions (deploy, genconfig, reconfigure, upgrade) run ansible/deploy.yml with the
+operator's config dir; check, stop and destroy act on this host's containers through the
+engine's API, in the catalog's dependency order.
+
+Exit codes: 0 done; 1 the action failed (a playbook failed, a container is unhealthy);
+2 bad input (missing config dir or passwords, a refused destroy); 3 no engine reachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from telemetry.catalog import load_catalog
+from telemetry.deploy.health import check_container
+from telemetry.deploy.prechecks import run_prechecks
+from telemetry.deploy.stack import catalog_volumes, deployed_containers
+from telemetry.image.engine import EngineUnreachable, connect
+from telemetry.image.options import DEFAULT_ENGINE_URL
+from telemetry.paths import project_root
+
+PLAYBOOK_ACTIONS = {"deploy": "deploy", "genconfig": "genconfig",
+                    "reconfigure": "reconfigure", "upgrade": "upgrade"}
+DESCRIPTION = """Deploy and operate the telemetry stack (aodh, ceilometer, gnocchi and friends).
+
+first deployment, all-in-one:
+  telemetry-genpwd -p /etc/telemetry/passwords.yml
+  telemetry-ansible prechecks
+  telemetry-ansible deploy
+  telemetry-ansible check
+
+actions:
+  deploy       deploy or update every service; only containers whose config, image or
+               settings changed are recreated, and the reason is printed
+  prechecks    engine reachable, ports free, inventory/globals valid, passwords set, memory, disk
+  genconfig    render every config file into /etc/telemetry/containers, start nothing
+  reconfigure  same as deploy (kept for kolla-ansible muscle memory)
+  check        run every container's healthcheck; table of state, health, restarts
+  stop         stop the containers, dependents first
+  destroy      remove the containers (and with --include-volumes their data)
+  upgrade      new images, database migrations (bootstrap), then restarts
+"""
+
+
+class BadInput(RuntimeError):
+    """The invocation cannot be carried out."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="telemetry-ansible", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=[*PLAYBOOK_ACTIONS, "prechecks", "check", "stop",
+                                           "destroy"])
+    parser.add_argument("-i", "--inventory", type=Path,
+                        help="Ansible inventory (default: ansible/inventory/all-in-one)")
+    parser.add_argument("--configdir", type=Path, default=Path("/etc/telemetry"),
+                        help="globals.yml and passwords.yml (default /etc/telemetry)")
+    parser.add_argument("-t", "--tags", help="only these services (Ansible tags), e.g. gnocchi")
+    parser.add_argument("--limit", help="only these hosts")
+    parser.add_argument("-e", "--extra-vars", action="append", default=[],
+                        help="extra variables for ansible-playbook (repeatable)")
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+    parser.add_argument("--engine-url", default=DEFAULT_ENGINE_URL,
+                        help="the container engine's Docker API on this host")
+    parser.add_argument("--yes-i-really-really-mean-it", action="store_true",
+                        help="required by destroy")
+    parser.add_argument("--include-volumes", action="store_true",
+                        help="destroy also removes the named volumes (databases, metrics)")
+    return parser
+
+
+def playbook_command(args: argparse.Namespace) -> list[str]:
+    root = project_root()
+    inventory = args.inventory or root / "ansible" / "inventory" / "all-in-one"
+    if not inventory.exists():
+        raise BadInput(f"inventory {inventory} does not exist")
+    if not (args.configdir / "passwords.yml").is_file():
+        raise BadInput(f"{args.configdir}/passwords.yml does not exist: copy "
+                       f"etc/telemetry/passwords.yml there and run telemetry-genpwd -p "
+                       f"{args.configdir}/passwords.yml")
+    playbook = shutil.which("ansible-playbook", path=str(Path(sys.executable).parent)) or (
+        "ansible-playbook")
+    command = [playbook, "-i", str(inventory), str(root / "ansible" / "deploy.yml"),
+               "-e", f"telemetry_config_dir={args.configdir}",
+               "-e", f"telemetry_action={PLAYBOOK_ACTIONS[args.action]}"]
+    if args.tags:
+        command += ["--tags", args.tags]
+    if args.limit:
+        command += ["--limit", args.limit]
+    for extra in args.extra_vars:
+        command += ["-e", extra]
+    if args.verbose:
+        command.append("-" + "v" * args.verbose)
+    return command
+
+
+def run_playbook(args: argparse.Namespace) -> int:
+    command = playbook_command(args)
+    print(f"telemetry-ansible {args.action}: {' '.join(command)}", flush=True)
+    started = time.monotonic()
+    env = {**os.environ, "ANSIBLE_FORCE_COLOR": os.environ.get("ANSIBLE_FORCE_COLOR", "0")}
+    code = subprocess.call(command, env=env)
+    verdict = "done" if code == 0 else f"FAILED (ansible-playbook exit {code})"
+    print(f"telemetry-ansible {args.action}: {verdict} in {time.monotonic() - started:.0f}s")
+    return 0 if code == 0 else 1
+
+
+def check(args: argparse.Namespace) -> int:
+    client = connect(args.engine_url, timeout=120)
+    deployed = deployed_containers(client, load_catalog())
+    if not deployed:
+        print("no telemetry containers on this host: run telemetry-ansible deploy")
+        return 1
+    print(f"{'container':<26} {'service':<14} {'state':<10} {'health':<10} {'restarts':>8}  detail")
+    unhealthy = 0
+    for item in deployed:
+        health = check_container(item.container)
+        unhealthy += health.health not in ("healthy", "none")
+        print(f"{health.name:<26} {item.service:<14} {health.state:<10} {health.health:<10} "
+              f"{health.restarts:>8}  {health.detail[:60]}")
+    print(f"{len(deployed) - unhealthy} of {len(deployed)} containers healthy")
+    return 1 if unhealthy else 0
+
+
+def stop(args: argparse.Namespace) -> int:
+    client = connect(args.engine_url, timeout=120)
+    # Dependents first: metricd and the evaluator hang for 15 s if their backends go first.
+    for item in reversed(deployed_containers(client, load_catalog())):
+        started = time.monotonic()
+        item.container.stop(timeout=30)
+        print(f"stopped {item.container.name} ({time.monotonic() - started:.1f}s)")
+    return 0
+
+
+def destroy(args: argparse.Namespace) -> int:
+    if not args.yes_i_really_really_mean_it:
+        raise BadInput("destroy removes every telemetry container on this host; pass "
+                       "--yes-i-really-really-mean-it to confirm (add --include-volumes to "
+                       "delete their data too)")
+    catalog = load_catalog()
+    client = connect(args.engine_url, timeout=120)
+    for item in reversed(deployed_containers(client, catalog)):
+        item.container.remove(force=True)
+        print(f"removed container {item.container.name}")
+    if args.include_volumes:
+        for name in catalog_volumes(catalog):
+            volume = next(iter(client.volumes.list(filters={"name": f"^{name}$"})), None)
+            if volume is not None:
+                volume.remove(force=True)
+                print(f"removed volume {name}")
+    else:
+        print(f"kept named volumes {', '.join(catalog_volumes(catalog))} "
+              f"(--include-volumes removes them)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.action in PLAYBOOK_ACTIONS:
+            return run_playbook(args)
+        if args.action == "prechecks":
+            return run_prechecks(args.configdir, args.inventory, args.engine_url)
+        return {"check": check, "stop": stop, "destroy": destroy}[args.action](args)
+    except BadInput as exc:
+        print(f"telemetry-ansible: error: {exc}", file=sys.stderr)
+        return 2
+    except EngineUnreachable as exc:
+        print(f"telemetry-ansible: error: {exc}", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""telemetry-ansible prechecks: what must hold on this host before a deploy can succeed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from telemetry.catalog import load_catalog
+from telemetry.deploy.stack import deployed_containers
+from telemetry.image.engine import EngineUnreachable, connect
+from telemetry.paths import project_root
+
+MIN_MEMORY_GIB = 4
+MIN_DISK_GIB = 10
+CONTAINER_STORAGE = Path("/var/lib/containers")
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    ok: bool
+    detail: str
+
+
+def check_passwords(configdir: Path) -> Result:
+    wanted = yaml.safe_load((project_root() / "etc/telemetry/passwords.yml").read_text()) or {}
+    path = configdir / "passwords.yml"
+    if not path.is_file():
+        return Result("passwords", False, f"{path} missing: copy etc/telemetry/passwords.yml "
+                                          f"there and run telemetry-genpwd -p {path}")
+    have = yaml.safe_load(path.read_text()) or {}
+    missing = sorted(key for key in wanted if not have.get(key))
+    if missing:
+        return Result("passwords", False, f"no value for {', '.join(missing)}: run "
+                                          f"telemetry-genpwd -p {path}")
+    return Result("passwords", True, f"{len(wanted)} set")
+
+
+def check_globals(configdir: Path) -> Result:
+    path = configdir / "globals.yml"
+    if not path.exists():
+        return Result("globals", True, f"{path} absent: defaults apply")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        return Result("globals", False, f"{path} is not valid YAML: {exc}")
+    if data is not None and not isinstance(data, dict):
+        return Result("globals", False, f"{path} must be a mapping of option: value")
+    return Result("globals", True, f"{len(data or {})} overrides")
+
+
+def check_inventory(inventory: Path) -> Result:
+    command = [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(inventory),
+               "--list"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        return Result("inventory", False, f"{inventory}: {result.stderr.strip()[-300:]}")
+    groups = json.loads(result.stdout)
+    missing = [g for g in ("control", "loadbalancer") if not groups.get(g, {}).get("hosts")]
+    if missing:
+        return Result("inventory", False, f"{inventory}: groups without hosts: {missing}")
+    return Result("inventory", True, f"{inventory}")
+
+
+def check_engine_and_ports(engine_url: str) -> list[Result]:
+    try:
+        client = connect(engine_url, timeout=30)
+    except EngineUnreachable as exc:
+        return [Result("engine", False, str(exc).splitlines()[0])]
+    catalog = load_catalog()
+    ours = {d.container.name for d in deployed_containers(client, catalog)
+            if d.container.status == "running"}
+    busy = [f"{port} ({c.name})" for c in catalog.containers() if c.enabled
+            and c.name not in ours for port in c.ports.values() if _port_in_use(port)]
+    return [Result("engine", True, engine_url),
+            Result("ports", not busy, f"in use by something else: {', '.join(busy)}" if busy
+                   else "every service port is free or ours")]
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def check_memory() -> Result:
+    available_kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text()
+                         .splitlines() if line.startswith("MemAvailable:"))
+    gib = available_kib / 1024 / 1024
+    return Result("memory", gib >= MIN_MEMORY_GIB, f"{gib:.1f} GiB available "
+                                                   f"(need {MIN_MEMORY_GIB})")
+
+
+def check_disk() -> Result:
+    path = CONTAINER_STORAGE if CONTAINER_STORAGE.exists() else Path("/")
+    gib = shutil.disk_usage(path).free / 1024**3
+    return Result("disk", gib >= MIN_DISK_GIB, f"{gib:.0f} GiB free on {path} "
+                                               f"(need {MIN_DISK_GIB})")
+
+
+def run_prechecks(configdir: Path, inventory: Path | None, engine_url: str) -> int:
+    inventory = inventory or project_root() / "ansible/inventory/all-in-one"
+    checks: list[Callable[[], Result | list[Result]]] = [
+        lambda: check_inventory(inventory), lambda: check_globals(configdir),
+        lambda: check_passwords(configdir), lambda: check_engine_and_ports(engine_url),
+        check_memory, check_disk]
+    results: list[Result] = []
+    for run in checks:
+        outcome = run()
+        results += outcome if isinstance(outcome, list) else [outcome]
+    for result in results:
+        print(f"{'ok' if result.ok else 'FAIL':<5} {result.name:<10} {result.detail}")
+    failed = [r.name for r in results if not r.ok]
+    print(f"prechecks: {len(results) - len(failed)} of {len(results)} passed"
+          + (f"; fix: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0

@@ -1,0 +1,46 @@
+"""The deployed containers on this host, in the catalog's dependency order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telemetry.catalog import Catalog
+
+SERVICE_LABEL = "telemetry.service"
+
+
+@dataclass(frozen=True)
+class Deployed:
+    service: str
+    container: Any
+
+
+def service_order(catalog: Catalog) -> list[str]:
+    """Services with their dependencies first (the order deploy.yml's plays follow)."""
+    ordered: list[str] = []
+
+    def visit(name: str, trail: tuple[str, ...]) -> None:
+        if name in ordered:
+            return
+        for dependency in catalog.services[name].depends_on:
+            if dependency not in trail:
+                visit(dependency, (*trail, name))
+        ordered.append(name)
+
+    for name in catalog.services:
+        visit(name, ())
+    return ordered
+
+
+def deployed_containers(client: Any, catalog: Catalog) -> list[Deployed]:
+    """Our containers (label telemetry.service), dependencies first."""
+    order = {name: index for index, name in enumerate(service_order(catalog))}
+    found = [Deployed(c.labels.get(SERVICE_LABEL, ""), c)
+             for c in client.containers.list(all=True, filters={"label": SERVICE_LABEL})]
+    return sorted(found, key=lambda d: (order.get(d.service, len(order)), d.container.name))
+
+
+def catalog_volumes(catalog: Catalog) -> list[str]:
+    names = {spec.split(":", 1)[0] for c in catalog.containers() for spec in c.volumes}
+    return sorted(name for name in names if not name.startswith("/"))

@@ -1,0 +1,615 @@
+"""The config templates under ansible/roles/*/templates, rendered as both engines render them.
+
+Every template goes through the project's own templating module (sandboxed, StrictUndefined)
+with ansible/group_vars/all/main.yml plus fake secrets for every key of etc/telemetry/passwords.yml,
+once per engine (orchestration_engine ANSIBLE and KUBERNETES). Values the deploy engine derives
+in ansible/group_vars/all/*.yml ("{{ }}" expressions) are resolved as Ansible would, lazily.
+"""
+
+from __future__ import annotations
+
+import configparser
+import copy
+import functools
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import jinja2
+import jinja2.meta
+import pytest
+import yaml
+
+from telemetry.catalog import load_catalog
+from telemetry.templating import TemplateError, make_environment, render
+
+ROOT = Path(__file__).resolve().parents[2]
+ROLES = ROOT / "ansible" / "roles"
+GROUP_VARS = ROOT / "ansible" / "group_vars" / "all" / "main.yml"
+GROUP_VARS_DIR = ROOT / "ansible" / "group_vars" / "all"
+PASSWORDS = ROOT / "etc" / "telemetry" / "passwords.yml"
+TEMPLATES = sorted(ROLES.glob("*/templates/*.j2"))
+# Templates that switch on the engine (the others render the same under both).
+ENGINE_TEMPLATES = [p for p in TEMPLATES if "orchestration_engine" in p.read_text()]
+ENGINES = ("ANSIBLE", "KUBERNETES")
+
+# Seed 003's full gnocchi.conf, section by section.
+SEED_GNOCCHI_SECTIONS = {
+    "DEFAULT", "api", "archive_policy", "cors", "healthcheck", "incoming", "indexer", "metricd",
+    "oslo_middleware", "oslo_policy", "statsd", "storage", "keystone_authtoken"}
+
+# Distinct addresses and Service names, so a test can tell which one a template used.
+HOST = "192.0.2.10"
+ANSIBLE_PEERS = {
+    "api_interface_address": HOST,
+    "mariadb_address": "192.0.2.21",
+    "redis_address": "192.0.2.51",
+    "keystone_address": "192.0.2.61",
+    "rabbitmq_addresses": ["192.0.2.31", "192.0.2.32"],
+    "memcached_addresses": ["192.0.2.41", "192.0.2.42"],
+    "keystone_backend_addresses": ["192.0.2.71", "192.0.2.72"],
+    "gnocchi_api_backend_addresses": ["192.0.2.81", "192.0.2.82"],
+    "aodh_api_backend_addresses": ["192.0.2.91", "192.0.2.92"],
+    # Node addresses: used by both engines, so outside 192.0.2.0/24.
+    "snmp_target_addresses": ["198.51.100.1", "198.51.100.2"],
+    "snmp_source_network": "198.51.100.0/24",
+}
+SERVICE_NAMES = {
+    "mariadb_service_name": "svc-mariadb",
+    "rabbitmq_service_name": "svc-rabbitmq",
+    "memcached_service_name": "svc-memcached",
+    "redis_service_name": "svc-redis",
+    "keystone_service_name": "svc-keystone",
+    "gnocchi_api_service_name": "svc-gnocchi-api",
+    "aodh_api_service_name": "svc-aodh-api",
+}
+
+# Where each template binds, as (regex capturing the address, port variable).
+LISTEN_DIRECTIVES = {
+    "my.cnf.j2": (r"^bind-address = (\S+)$", "mariadb_port"),
+    "rabbitmq.conf.j2": (r"^listeners\.tcp\.1 = (\S+):(\d+)$", "rabbitmq_port"),
+    "redis.conf.j2": (r"^bind (\S+)$", "redis_port"),
+    "keystone-uwsgi.ini.j2": (r"^http-socket = (\S+):(\d+)$", "keystone_public_port"),
+    "gnocchi-uwsgi.ini.j2": (r"^http-socket = (\S+):(\d+)$", "gnocchi_api_port"),
+    "aodh-uwsgi.ini.j2": (r"^http-socket = (\S+):(\d+)$", "aodh_api_port"),
+    "gnocchi.conf.j2": (r"^host = (\S+)$", "gnocchi_api_port"),
+    "aodh.conf.j2": (r"^host = (\S+)$", "aodh_api_port"),
+    "snmpd.conf.j2": (r"^agentAddress udp:(\S+):(\d+)$", "snmp_port"),
+    "nginx.conf.j2": (r"^\s*listen (\S+):(\d+);$", "gnocchi_lb_port"),
+}
+
+
+def _template_defaults() -> dict[str, Any]:
+    """all/main.yml: the templates' variables, plain values only."""
+    return copy.deepcopy(_load_yaml(GROUP_VARS))
+
+
+def _group_vars() -> dict[str, Any]:
+    """Every group variable of `all` as Ansible loads them: all/main.yml, then all/*.yml."""
+    variables = _template_defaults()
+    seen = {GROUP_VARS.resolve()}
+    for path in sorted(GROUP_VARS_DIR.glob("*.y*ml")):
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            variables.update(copy.deepcopy(_load_yaml(path)) or {})
+    return variables
+
+
+@functools.cache
+def _compiled(source: str) -> jinja2.Template:
+    return _environment(ROLES).from_string(source)
+
+
+def _resolve(variables: dict[str, Any]) -> dict[str, Any]:
+    """Template "{{ }}" values against the others, as Ansible does lazily; a value that cannot
+    be resolved (it needs a dropped secret, or an Ansible-only filter) is left out, so only a
+    template that uses it fails."""
+    pending = {key for key, value in variables.items() if "{{" in repr(value)}
+
+    def resolved(value: Any) -> Any:
+        if isinstance(value, str) and "{{" in value:
+            return _compiled(value).render(**variables)
+        if isinstance(value, dict):
+            return {key: resolved(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [resolved(item) for item in value]
+        return value
+
+    for _ in range(10):
+        for key in sorted(pending):
+            try:
+                variables[key] = resolved(variables[key])
+            except (jinja2.TemplateError, TypeError):
+                continue
+            if "{{" not in repr(variables[key]):
+                pending.discard(key)
+    for key in pending:
+        del variables[key]
+    return variables
+
+
+def _password_keys() -> list[str]:
+    return list(_load_yaml(PASSWORDS))
+
+
+@functools.cache
+def _load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+@functools.cache
+def _environment(directory: Path) -> jinja2.Environment:
+    """One environment per role, as Ansible's template search path; it caches compiled templates."""
+    return make_environment([directory])
+
+
+def _fake_secret(key: str) -> str:
+    """A distinct letters-and-digits value per key, like telemetry-genpwd's."""
+    return "Fake" + hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def _secrets() -> dict[str, str]:
+    return {key: _fake_secret(key) for key in _password_keys()}
+
+
+def _template(name: str) -> Path:
+    matches = [path for path in TEMPLATES if path.name == name]
+    assert len(matches) == 1, f"{name}: expected one template, found {matches}"
+    return matches[0]
+
+
+def _render(name: str, engine: str = "ANSIBLE", drop: tuple[str, ...] = (),
+            **overrides: Any) -> str:
+    path = _template(name)
+    variables = {**_group_vars(), **_secrets(), "orchestration_engine": engine, **overrides}
+    for key in drop:
+        del variables[key]
+    _resolve(variables)
+    return render(_environment(path.parent), path.name, variables)
+
+
+def _ini(text: str, *, allow_no_value: bool = False) -> configparser.ConfigParser:
+    # oslo.config has no inherited defaults: [DEFAULT] is a section like the others here.
+    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",),
+                                       allow_no_value=allow_no_value, strict=True,
+                                       default_section="\0no-default-section")
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read_string(text)
+    return parser
+
+
+@functools.cache
+def _referenced_variables(path: Path) -> frozenset[str]:
+    env = _environment(path.parent)
+    return frozenset(jinja2.meta.find_undeclared_variables(env.parse(path.read_text())))
+
+
+def _variables_in_values(value: Any) -> set[str]:
+    """The variables the "{{ }}" expressions inside group variable values use."""
+    if isinstance(value, str):
+        env = _environment(ROLES)
+        return set(jinja2.meta.find_undeclared_variables(env.parse(value)))
+    if isinstance(value, dict):
+        return set().union(set(), *(_variables_in_values(item) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(set(), *(_variables_in_values(item) for item in value))
+    return set()
+
+
+def _templates_using(key: str) -> list[Path]:
+    return [path for path in TEMPLATES if key in _referenced_variables(path)]
+
+
+def _redis_url_parts(url: str) -> tuple[str | None, str | None, int | None, dict[str, list[str]]]:
+    parts = urlsplit(url)
+    password = unquote(parts.password) if parts.password is not None else None
+    return password, parts.hostname, parts.port, parse_qs(parts.query)
+
+
+# --- every template ------------------------------------------------------------------------
+
+
+def test_the_roles_hold_the_templates() -> None:
+    assert len(TEMPLATES) >= 17, [p.relative_to(ROOT) for p in TEMPLATES]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_every_template_renders_to_a_valid_file(path: Path, engine: str) -> None:
+    text = _render(path.name, engine)
+    assert text.strip(), f"{path.name} rendered empty"
+    for leftover in ("{{", "{%", "{#", "None"):
+        assert leftover not in text, f"{path.name}: {leftover!r} left in the output"
+    name = path.name.removesuffix(".j2")
+    if name.endswith(".json"):
+        json.loads(text)
+    elif name.endswith(".yaml"):
+        assert isinstance(yaml.safe_load(text), dict)
+    elif name.endswith((".conf", ".ini", ".cnf")) and name not in (
+            "redis.conf", "snmpd.conf", "nginx.conf", "logrotate.conf", "rabbitmq.conf"):
+        assert _ini(text, allow_no_value=name == "my.cnf").sections()
+
+
+def test_templates_use_only_variables_that_have_a_default_or_a_password_key() -> None:
+    known = set(_group_vars()) | set(_password_keys())
+    for path in TEMPLATES:
+        unknown = _referenced_variables(path) - known
+        assert not unknown, f"{path.relative_to(ROOT)} uses undefined variables {unknown}"
+
+
+def test_every_password_key_is_used_and_no_secret_has_a_default() -> None:
+    group_vars = _group_vars()
+    passwords = _load_yaml(PASSWORDS)
+    assert all(value in (None, "") for value in passwords.values()), "passwords.yml ships empty"
+    assert not set(group_vars) & set(passwords)
+    secretish = re.compile(r"(password|secret|cookie|community|_key)$")
+    assert not [key for key in group_vars if secretish.search(key)], "secrets go in passwords.yml"
+    used = set().union(*(_referenced_variables(path) for path in TEMPLATES))
+    assert {v for v in used if secretish.search(v)} <= set(passwords)
+    derived = _variables_in_values(_group_vars())
+    assert set(passwords) <= used | derived, f"unused keys {set(passwords) - used - derived}"
+
+
+@pytest.mark.parametrize("key", _password_keys())
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_missing_secret_is_an_error_naming_it(key: str, engine: str) -> None:
+    users = _templates_using(key)
+    assert users, f"no template uses {key}"
+    for path in users:
+        with pytest.raises(TemplateError, match=re.escape(key)):
+            _render(path.name, engine, drop=(key,))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_no_template_carries_a_literal_secret_or_a_default_for_one(engine: str) -> None:
+    for path in TEMPLATES:
+        source = path.read_text()
+        for key in _password_keys():
+            assert not re.search(rf"{key}\s*\|\s*default", source), f"{path.name}: default {key}"
+        text = _render(path.name, engine)
+        for seed_secret in ("comleader", "<PASSWORD>", "protected-mode no"):
+            assert seed_secret not in text, f"{path.name}: {seed_secret!r}"
+
+
+@pytest.mark.parametrize("path", ENGINE_TEMPLATES, ids=lambda p: p.name)
+def test_an_unknown_engine_is_refused(path: Path) -> None:
+    with pytest.raises(TemplateError, match="must_be_ANSIBLE_or_KUBERNETES"):
+        _render(path.name, "DOCKER")
+
+
+# --- ANSIBLE vs KUBERNETES (seed 002) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(LISTEN_DIRECTIVES))
+def test_ansible_listens_on_the_host_address_kubernetes_on_all_interfaces(name: str) -> None:
+    pattern, port_variable = LISTEN_DIRECTIVES[name]
+    port = str(_group_vars()[port_variable])
+    for engine, expected in (("ANSIBLE", HOST), ("KUBERNETES", "0.0.0.0")):
+        text = _render(name, engine, **ANSIBLE_PEERS, **SERVICE_NAMES)
+        found = re.findall(pattern, text, re.MULTILINE)
+        assert found, f"{name} ({engine}): no listen directive"
+        addresses = {match[0] if isinstance(match, tuple) else match for match in found}
+        assert addresses == {expected}, f"{name} ({engine}) listens on {addresses}"
+        if isinstance(found[0], tuple):
+            assert port in {match[1] for match in found}
+        # Seed 002 FAQ 4: binding a Service name binds its cluster IP, which no pod has.
+        assert not any(service in addresses for service in SERVICE_NAMES.values())
+
+
+@pytest.mark.parametrize("path", ENGINE_TEMPLATES, ids=lambda p: p.name)
+def test_each_engine_uses_only_its_own_way_to_reach_services(path: Path) -> None:
+    ansible = _render(path.name, "ANSIBLE", **ANSIBLE_PEERS, **SERVICE_NAMES)
+    kubernetes = _render(path.name, "KUBERNETES", **ANSIBLE_PEERS, **SERVICE_NAMES)
+    assert "svc-" not in ansible and "0.0.0.0" not in ansible
+    assert "192.0.2." not in kubernetes
+
+
+def test_aodh_reaches_its_peers_by_address_or_service_name() -> None:
+    ansible = _ini(_render("aodh.conf.j2", "ANSIBLE", **ANSIBLE_PEERS, **SERVICE_NAMES))
+    kubernetes = _ini(_render("aodh.conf.j2", "KUBERNETES", **ANSIBLE_PEERS, **SERVICE_NAMES))
+    secret = _fake_secret("rabbitmq_password")
+    assert ansible["DEFAULT"]["transport_url"] == (
+        f"rabbit://openstack:{secret}@192.0.2.31:5672,openstack:{secret}@192.0.2.32:5672//")
+    assert kubernetes["DEFAULT"]["transport_url"] == f"rabbit://openstack:{secret}@svc-rabbitmq:5672//"
+    assert "@192.0.2.21:3306/aodh" in ansible["database"]["connection"]
+    assert "@svc-mariadb:3306/aodh" in kubernetes["database"]["connection"]
+    assert ansible["keystone_authtoken"]["memcached_servers"] == "192.0.2.41:11211,192.0.2.42:11211"
+    assert kubernetes["keystone_authtoken"]["memcached_servers"] == "svc-memcached:11211"
+    assert ansible["service_credentials"]["auth_url"] == "http://192.0.2.61:5000/v3"
+    assert kubernetes["service_credentials"]["auth_url"] == "http://svc-keystone:5000/v3"
+    for conf in (ansible, kubernetes):
+        assert conf["service_credentials"]["region_name"] == "RegionOne"
+        assert conf["keystone_authtoken"]["password"] == _fake_secret("aodh_keystone_password")
+
+
+def test_default_service_names_are_the_kubernetes_services() -> None:
+    conf = _ini(_render("gnocchi.conf.j2", "KUBERNETES"))
+    _, host, port, _ = _redis_url_parts(conf["DEFAULT"]["coordination_url"])
+    assert (host, port) == ("redis", 6379)
+    assert "@mariadb:3306/gnocchi" in conf["indexer"]["url"]
+
+
+# --- gnocchi (seed 003) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_gnocchi_conf_has_every_section_of_seed_003(engine: str) -> None:
+    conf = _ini(_render("gnocchi.conf.j2", engine))
+    assert set(conf.sections()) >= SEED_GNOCCHI_SECTIONS
+    methods = conf["archive_policy"]["default_aggregation_methods"].split(",")
+    assert "rate:mean" in methods and "mean" in methods
+    redis_password = _fake_secret("redis_password")
+    for url in (conf["DEFAULT"]["coordination_url"], conf["incoming"]["redis_url"]):
+        password, _, port, query = _redis_url_parts(url)
+        assert password == redis_password, url
+        assert port == 6379 and query == {"db": ["5"]}
+    assert conf["indexer"]["url"].startswith(
+        f"mysql+pymysql://gnocchi:{_fake_secret('gnocchi_database_password')}@")
+    assert dict(conf["metricd"]) == {
+        "workers": "6", "metric_processing_delay": "60", "greedy": "false",
+        "metric_reporting_delay": "120", "metric_cleanup_delay": "300",
+        "processing_replicas": "1"}
+    assert conf["api"]["auth_mode"] == "keystone" and conf["api"]["port"] == "8041"
+    authtoken = conf["keystone_authtoken"]
+    assert authtoken["interface"] == "internal"
+    assert authtoken["region_name"] == "RegionOne"
+    assert authtoken["service_token_roles_required"] == "true"
+    assert authtoken["password"] == _fake_secret("gnocchi_keystone_password")
+    assert dict(conf["storage"]) == {"driver": "file", "file_basepath": "/var/lib/gnocchi"}
+
+
+def test_gnocchi_redis_storage_driver_carries_the_password() -> None:
+    conf = _ini(_render("gnocchi.conf.j2", gnocchi_storage_driver="redis"))
+    assert conf["storage"]["driver"] == "redis"
+    assert _redis_url_parts(conf["storage"]["redis_url"])[0] == _fake_secret("redis_password")
+    with pytest.raises(TemplateError, match="must_be_file_or_redis"):
+        _render("gnocchi.conf.j2", gnocchi_storage_driver="ceph")
+
+
+def test_passwords_with_url_characters_are_encoded_in_urls() -> None:
+    # Seed 003's `comleader@123` broke its own indexer URL; any character must survive.
+    awkward = "p@ss:w/r d%#?"
+    conf = _ini(_render("gnocchi.conf.j2", redis_password=awkward,
+                        gnocchi_database_password=awkward))
+    assert _redis_url_parts(conf["DEFAULT"]["coordination_url"])[0] == awkward
+    assert unquote(urlsplit(conf["indexer"]["url"]).password or "") == awkward
+    transport = _ini(_render("ceilometer.conf.j2", rabbitmq_password=awkward))
+    assert unquote(urlsplit(transport["DEFAULT"]["transport_url"]).password or "") == awkward
+
+
+def test_gnocchi_cors_origins_are_optional() -> None:
+    assert not dict(_ini(_render("gnocchi.conf.j2"))["cors"])
+    conf = _ini(_render("gnocchi.conf.j2", gnocchi_cors_allowed_origins=["http://a:3000",
+                                                                         "http://b:3000"]))
+    assert conf["cors"]["allowed_origin"] == "http://a:3000,http://b:3000"
+
+
+def test_gnocchi_uwsgi_has_seed_003_tuning() -> None:
+    uwsgi = _ini(_render("gnocchi-uwsgi.ini.j2"))["uwsgi"]
+    assert uwsgi["plugins"] == "python3"
+    assert uwsgi["wsgi-file"] == "/usr/lib/python3/dist-packages/gnocchi/rest/wsgi.py"
+    assert (uwsgi["listen"], uwsgi["processes"], uwsgi["threads"]) == ("4096", "8", "10")
+    assert (uwsgi["buffer-size"], uwsgi["max-requests"], uwsgi["socket-timeout"]) == (
+        "65535", "4000", "60")
+
+
+@pytest.mark.parametrize("name, wsgi_file", [
+    ("keystone-uwsgi.ini.j2", "/usr/bin/keystone-wsgi-public"),
+    ("gnocchi-uwsgi.ini.j2", "/usr/lib/python3/dist-packages/gnocchi/rest/wsgi.py"),
+    ("aodh-uwsgi.ini.j2", "/usr/share/aodh-common/app.wsgi"),
+])
+def test_uwsgi_inis_run_in_a_container(name: str, wsgi_file: str) -> None:
+    uwsgi = _ini(_render(name))["uwsgi"]
+    assert uwsgi["plugins"] == "python3" and uwsgi["wsgi-file"] == wsgi_file
+    assert uwsgi["add-header"] == "Connection: close"
+    assert "logto" not in uwsgi and "daemonize" not in uwsgi
+    assert "logto" in _ini(_render(name, log_to_file=True))["uwsgi"]
+
+
+# --- the other services -------------------------------------------------------------------------
+
+
+def test_keystone_conf_uses_fernet_memcached_and_its_database() -> None:
+    conf = _ini(_render("keystone.conf.j2", **ANSIBLE_PEERS))
+    assert conf["token"]["provider"] == "fernet"
+    assert conf["fernet_tokens"]["key_repository"] == "/etc/keystone/fernet-keys/"
+    assert conf["cache"]["enabled"] == "true"
+    assert conf["cache"]["memcache_servers"] == "192.0.2.41:11211,192.0.2.42:11211"
+    assert conf["database"]["connection"] == (
+        f"mysql+pymysql://keystone:{_fake_secret('keystone_database_password')}"
+        f"@192.0.2.21:3306/keystone")
+
+
+def test_ceilometer_conf_has_transport_credentials_notification_and_polling() -> None:
+    conf = _ini(_render("ceilometer.conf.j2", **ANSIBLE_PEERS))
+    transport = conf["DEFAULT"]["transport_url"]
+    assert transport.startswith("rabbit://openstack:") and "@192.0.2.32:5672" in transport
+    assert conf["notification"]["messaging_urls"] == transport
+    assert conf["polling"]["cfg_file"] == "polling.yaml"
+    assert conf["DEFAULT"]["pipeline_cfg_file"] == "pipeline.yaml"
+    credentials = conf["service_credentials"]
+    assert credentials["username"] == "ceilometer"
+    assert credentials["password"] == _fake_secret("ceilometer_keystone_password")
+    assert credentials["region_name"] == "RegionOne"
+    assert conf["publisher"]["telemetry_secret"] == _fake_secret("ceilometer_telemetry_secret")
+
+
+def test_ceilometer_pipeline_publishes_to_gnocchi_with_horizon_mimic() -> None:
+    pipeline = yaml.safe_load(_render("pipeline.yaml.j2"))
+    sinks = {sink["name"]: sink for sink in pipeline["sinks"]}
+    for source in pipeline["sources"]:
+        assert set(source["sinks"]) <= set(sinks)
+    for sink in sinks.values():
+        assert sink["publishers"] == [
+            "gnocchi://?filter_project=service&archive_policy=horizon-mimic"]
+
+
+def test_ceilometer_polling_interval_and_snmp_targets_are_variables() -> None:
+    polling = yaml.safe_load(_render("polling.yaml.j2", ceilometer_polling_interval=300,
+                                     snmp_target_addresses=["198.51.100.1", "198.51.100.2"]))
+    assert {source["interval"] for source in polling["sources"]} == {300}
+    community = _fake_secret("snmp_community")
+    snmp_sources = [source for source in polling["sources"] if "resources" in source]
+    assert snmp_sources
+    for source in snmp_sources:
+        assert source["resources"] == [f"snmp://{community}@198.51.100.1",
+                                       f"snmp://{community}@198.51.100.2"]
+
+
+def test_gnocchi_resources_default_to_horizon_mimic() -> None:
+    resources = yaml.safe_load(_render("gnocchi_resources.yaml.j2"))
+    assert resources["archive_policy_default"] == "horizon-mimic"
+    policies = {policy["name"]: policy for policy in resources["archive_policies"]}
+    assert "rate:mean" in policies["horizon-mimic"]["aggregation_methods"]
+    assert len(policies["horizon-mimic"]["definition"]) == 5
+    types = {resource["resource_type"] for resource in resources["resources"]}
+    assert {"instance", "host", "host_disk", "host_network_interface"} <= types
+
+
+def test_monitor_hardware_lists_come_from_variables() -> None:
+    data = yaml.safe_load(_render("monitor_hardware.yaml.j2",
+                                  monitor_hardware_host_disk_names=["/dev/sda"],
+                                  monitor_hardware_host_interface_names=["ens192", "ens224"]))
+    assert data == {
+        "host": {"disk_name": ["/dev/sda"], "network_interface_name": ["ens192", "ens224"]},
+        "instance": {"disk_name": [], "network_interface_name": []}}
+
+
+def test_snmpd_has_no_public_community() -> None:
+    text = _render("snmpd.conf.j2", **ANSIBLE_PEERS)
+    assert not re.search(r"\bpublic\b", text, re.IGNORECASE)
+    community = _fake_secret("snmp_community")
+    assert re.search(rf"^rocommunity {community} 198\.51\.100\.0/24 -V systemview$", text,
+                     re.MULTILINE)
+    assert not re.search(r"^(rw|ro)community\s+\S+\s*$", text, re.MULTILINE), "unrestricted"
+    for view in (".1", ".1.3.6.1.2.1.1", ".1.3.6.1.2.1.25.1.1"):
+        assert re.search(rf"^view\s+systemview\s+included\s+{re.escape(view)}$", text,
+                         re.MULTILINE)
+    custom = _render("snmpd.conf.j2", snmpd_agent_address="udp:10.0.0.5:161,tcp:10.0.0.5:161")
+    assert "agentAddress udp:10.0.0.5:161,tcp:10.0.0.5:161\n" in custom
+
+
+def test_redis_requires_a_password_and_binds_one_address() -> None:
+    text = _render("redis.conf.j2", **ANSIBLE_PEERS)
+    lines = set(text.splitlines())
+    assert f"requirepass {_fake_secret('redis_password')}" in lines
+    assert "protected-mode no" not in text and "protected-mode yes" in lines
+    assert {f"bind {HOST}", "port 6379", "appendonly yes", "dir /var/lib/redis",
+            "daemonize no", 'logfile ""'} <= lines
+
+
+def test_mariadb_my_cnf() -> None:
+    conf = _ini(_render("my.cnf.j2", **ANSIBLE_PEERS, mariadb_max_connections=321),
+                allow_no_value=True)
+    assert conf["mysqld"]["bind-address"] == HOST
+    assert conf["mysqld"]["datadir"] == "/var/lib/mysql"
+    assert conf["mysqld"]["max_connections"] == "321"
+
+
+def test_rabbitmq_definitions_give_openstack_its_vhost() -> None:
+    definitions = json.loads(_render("rabbitmq-definitions.json.j2"))
+    assert definitions["users"] == [{"name": "openstack", "tags": "",
+                                     "password": _fake_secret("rabbitmq_password")}]
+    assert definitions["vhosts"] == [{"name": "/"}]
+    assert definitions["permissions"] == [{"user": "openstack", "vhost": "/", "configure": ".*",
+                                           "write": ".*", "read": ".*"}]
+    quoted = json.loads(_render("rabbitmq-definitions.json.j2", rabbitmq_password='a"b\\c'))
+    assert quoted["users"][0]["password"] == 'a"b\\c'
+
+
+def test_rabbitmq_conf_and_erlang_cookie() -> None:
+    conf = _render("rabbitmq.conf.j2")
+    assert "load_definitions = /etc/rabbitmq/definitions.json" in conf.splitlines()
+    assert "loopback_users.guest = true" in conf.splitlines()
+    assert _render("erlang.cookie.j2") == _fake_secret("rabbitmq_cluster_cookie")
+
+
+# --- load balancer (seed 003's upstream) ------------------------------------------------------
+
+
+def _upstreams(text: str) -> dict[str, list[str]]:
+    blocks = re.findall(r"upstream (\S+) \{(.*?)\}", text, re.DOTALL)
+    return {name: re.findall(r"^\s*server (\S+?)[ ;]", body, re.MULTILINE)
+            for name, body in blocks}
+
+
+def test_nginx_upstreams_list_every_backend_and_retry_the_next() -> None:
+    text = _render("nginx.conf.j2", **ANSIBLE_PEERS)
+    assert _upstreams(text) == {
+        "keystone_api": ["192.0.2.71:5000", "192.0.2.72:5000"],
+        "gnocchi_api": ["192.0.2.81:8041", "192.0.2.82:8041"],
+        "aodh_api": ["192.0.2.91:8042", "192.0.2.92:8042"],
+    }
+    locations = re.findall(r"location / \{(.*?)\}", text, re.DOTALL)
+    assert len(locations) == 3
+    for location in locations:
+        assert "proxy_next_upstream error timeout http_502 http_503;" in location
+        assert re.search(r"proxy_next_upstream_tries [2-9];", location)
+    listens = re.findall(r"^\s*listen \S+:(\d+);$", text, re.MULTILINE)
+    assert listens == ["15000", "18041", "18042"]
+    assert text.count("{") == text.count("}")
+
+
+def test_nginx_under_kubernetes_balances_the_services() -> None:
+    text = _render("nginx.conf.j2", "KUBERNETES", **ANSIBLE_PEERS)
+    assert _upstreams(text) == {"keystone_api": ["keystone:5000"],
+                                "gnocchi_api": ["gnocchi-api:8041"],
+                                "aodh_api": ["aodh-api:8042"]}
+
+
+def test_logrotate_follows_seed_003() -> None:
+    text = _render("logrotate.conf.j2", logrotate_log_paths=["/var/log/a/*.log",
+                                                             "/var/log/b/*.log"])
+    blocks = re.findall(r"^(\S+) \{\n(.*?)^\}", text, re.DOTALL | re.MULTILINE)
+    assert [path for path, _ in blocks] == ["/var/log/a/*.log", "/var/log/b/*.log"]
+    for _, body in blocks:
+        assert {"rotate 4", "size 10M", "compress", "copytruncate"} <= {
+            line.strip() for line in body.splitlines()}
+
+
+# --- the catalog ----------------------------------------------------------------------------
+
+
+def test_every_catalog_config_file_has_a_template_in_its_role() -> None:
+    missing = []
+    for service in load_catalog().services.values():
+        for container in service.containers.values():
+            for config_file in container.config_files:
+                template = ROLES / service.name / "templates" / f"{config_file.src}.j2"
+                if not template.is_file():
+                    missing.append(f"{service.name}/{container.name}: {template}")
+    assert not missing, missing
+
+
+def test_ports_are_the_catalog_ports() -> None:
+    group_vars = _group_vars()
+    catalog: Mapping[str, Any] = load_catalog().services
+    expected = {
+        "mariadb_port": catalog["mariadb"].containers["mariadb"].ports["mysql"],
+        "rabbitmq_port": catalog["rabbitmq"].containers["rabbitmq"].ports["amqp"],
+        "memcached_port": catalog["memcached"].containers["memcached"].ports["memcached"],
+        "redis_port": catalog["redis"].containers["redis"].ports["redis"],
+        "keystone_public_port": catalog["keystone"].containers["keystone"].ports["keystone"],
+        "gnocchi_api_port": catalog["gnocchi"].containers["gnocchi-api"].ports["gnocchi"],
+        "aodh_api_port": catalog["aodh"].containers["aodh-api"].ports["aodh"],
+        "snmp_port": catalog["snmpd"].containers["snmpd"].ports["snmp"],
+        "keystone_lb_port": catalog["loadbalancer"].containers["nginx"].ports["keystone_lb"],
+        "gnocchi_lb_port": catalog["loadbalancer"].containers["nginx"].ports["gnocchi_lb"],
+        "aodh_lb_port": catalog["loadbalancer"].containers["nginx"].ports["aodh_lb"],
+    }
+    assert {key: group_vars[key] for key in expected} == expected
+
+
+def test_group_vars_defaults() -> None:
+    group_vars = _template_defaults()
+    assert group_vars["orchestration_engine"] == "ANSIBLE"
+    assert group_vars["gnocchi_archive_policy_name"] == "horizon-mimic"
+    assert group_vars["gnocchi_storage_driver"] == "file"
+    assert group_vars["openstack_region_name"] == "RegionOne"
+    assert isinstance(group_vars["ceilometer_polling_interval"], int)
+    for key, value in group_vars.items():
+        assert "{{" not in str(value), f"{key}: group_vars hold plain values only"
