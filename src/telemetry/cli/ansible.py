@@ -26,6 +26,8 @@ from telemetry.image.engine import EngineUnreachable, connect
 from telemetry.image.options import DEFAULT_ENGINE_URL
 from telemetry.paths import project_root
 
+# ansible/group_vars/all/deploy.yml's node_config_directory default.
+NODE_CONFIG_DIRECTORY = Path("/etc/telemetry/containers")
 PLAYBOOK_ACTIONS = {"deploy": "deploy", "genconfig": "genconfig",
                     "reconfigure": "reconfigure", "upgrade": "upgrade"}
 DESCRIPTION = """Deploy and operate the telemetry stack (aodh, ceilometer, gnocchi and friends).
@@ -149,6 +151,10 @@ def destroy(args: argparse.Namespace) -> int:
     for item in reversed(deployed_containers(client, catalog)):
         item.container.remove(force=True)
         print(f"removed container {item.container.name}")
+    # The rendered configs and the applied bootstrap specs describe what was destroyed.
+    if NODE_CONFIG_DIRECTORY.is_dir():
+        shutil.rmtree(NODE_CONFIG_DIRECTORY)
+        print(f"removed {NODE_CONFIG_DIRECTORY}")
     if args.include_volumes:
         for name in catalog_volumes(catalog):
             volume = next(iter(client.volumes.list(filters={"name": f"^{name}$"})), None)
