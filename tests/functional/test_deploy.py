@@ -93,6 +93,16 @@ def test_keystone_and_gnocchi_answer_through_the_load_balancer(deployed: str,
     assert (rule["metric_pattern"], rule["archive_policy_name"]) == ("*", "horizon-mimic")
 
 
+def test_admin_credentials_are_written_private(deployed: str, configdir: Path) -> None:
+    secrets = passwords(configdir)
+    for name in ("admin-openrc.sh", "clouds.yaml"):
+        path = configdir / name
+        assert oct(path.stat().st_mode & 0o777) == "0o600", name
+        assert secrets["keystone_admin_password"] in path.read_text()
+    openrc = (configdir / "admin-openrc.sh").read_text()
+    assert "OS_AUTH_URL=http://127.0.0.1:15000/v3" in openrc
+
+
 def test_service_users_work_in_the_service_project(deployed: str, configdir: Path) -> None:
     secrets = passwords(configdir)
     for user in ("gnocchi", "aodh", "ceilometer"):

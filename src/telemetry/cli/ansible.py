@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--limit", help="only these hosts")
     parser.add_argument("-e", "--extra-vars", action="append", default=[],
                         help="extra variables for ansible-playbook (repeatable)")
+    parser.add_argument("--check", action="store_true",
+                        help="Ansible check mode: report what would change, change nothing")
+    parser.add_argument("--diff", action="store_true", help="show changes to config files")
     parser.add_argument("-v", "--verbose", action="count", default=0)
     parser.add_argument("--engine-url", default=DEFAULT_ENGINE_URL,
                         help="the container engine's Docker API on this host")
@@ -98,6 +101,10 @@ def playbook_command(args: argparse.Namespace) -> list[str]:
         command += ["--limit", args.limit]
     for extra in args.extra_vars:
         command += ["-e", extra]
+    if args.check:
+        command.append("--check")
+    if args.diff:
+        command.append("--diff")
     if args.verbose:
         command.append("-" + "v" * args.verbose)
     return command
