@@ -95,7 +95,9 @@ def build(conf: cfg.ConfigOpts, rendered: dict[str, RenderedImage], names: Image
           rootfs: RootfsSpec) -> int:
     if conf.push and not conf.registry:
         raise BadInput("--push needs --registry HOST:PORT to push to")
-    connect(conf.engine_url, conf.timeout)  # fail fast, before logs or work dirs appear
+    # One client for every thread (its connection pool is thread-safe); connecting first means
+    # an unreachable engine fails before logs or work dirs appear.
+    client = connect(conf.engine_url, conf.timeout)
     logs_dir = Path(conf.logs_dir).resolve()
     logs_dir.mkdir(parents=True, exist_ok=True)
     work_dir = Path(conf.work_dir or tempfile.mkdtemp(prefix="telemetry-build-"))
@@ -107,8 +109,7 @@ def build(conf: cfg.ConfigOpts, rendered: dict[str, RenderedImage], names: Image
     print(f"building {len(rendered)} images with {conf.threads} threads; logs in {logs_dir}")
     started = time.monotonic()
     try:
-        builder = Builder(lambda: connect(conf.engine_url, conf.timeout), rendered, settings,
-                          progress)
+        builder = Builder(lambda: client, rendered, settings, progress)
         results = builder.run()
     finally:
         if not conf.work_dir:

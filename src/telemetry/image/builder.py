@@ -53,24 +53,39 @@ class ExistingImages:
     going back to the old content re-tags it instead of rebuilding it.
     """
 
-    def __init__(self, client: docker.DockerClient) -> None:
-        self._by_hash: dict[str, Existing] = {}
-        self._lock = threading.Lock()
-        for image in client.images.list(all=True, filters={"label": HASH_LABEL}):
-            digest = (image.labels or {}).get(HASH_LABEL)
+    def __init__(self, client_factory: Callable[[], docker.DockerClient]) -> None:
+        self._client_factory = client_factory
+        self._by_hash: dict[str, Existing] | None = None
+        self._lock = threading.RLock()
+
+    def _index(self) -> dict[str, Existing]:
+        """Listed on first need only: podman takes seconds to list hundreds of images."""
+        with self._lock:
+            if self._by_hash is None:
+                self._by_hash = self._list()
+            return self._by_hash
+
+    def _list(self) -> dict[str, Existing]:
+        by_hash: dict[str, Existing] = {}
+        for summary in self._client_factory().api.images(all=True,
+                                                         filters={"label": HASH_LABEL}):
+            digest = (summary.get("Labels") or {}).get(HASH_LABEL)
             if digest:
-                found = self._by_hash.setdefault(digest, Existing(image.id, set()))
-                found.references.update(local_name(t) for t in image.tags)
+                found = by_hash.setdefault(digest, Existing(summary["Id"], set()))
+                found.references.update(local_name(t) for t in summary.get("RepoTags") or []
+                                        if t != "<none>:<none>")
+        return by_hash
 
     def find(self, content_hash: str) -> Existing | None:
         with self._lock:
-            found = self._by_hash.get(content_hash)
+            found = self._index().get(content_hash)
             return Existing(found.image_id, set(found.references)) if found else None
 
     def add(self, content_hash: str, image_id: str, reference: str) -> None:
         with self._lock:
-            found = self._by_hash.setdefault(content_hash, Existing(image_id, set()))
-            found.references.add(reference)
+            if self._by_hash is not None:
+                found = self._by_hash.setdefault(content_hash, Existing(image_id, set()))
+                found.references.add(reference)
 
 
 class Builder:
@@ -88,7 +103,7 @@ class Builder:
                               log=str(settings.logs_dir / f"{name}.log"))
             for name, image in rendered.items()
         }
-        self.existing = ExistingImages(self._client())
+        self.existing = ExistingImages(self._client)
 
     def _client(self) -> docker.DockerClient:
         if not hasattr(self._local, "client"):
@@ -139,15 +154,15 @@ class Builder:
     def _build_or_skip(self, name: str, result: ImageResult) -> None:
         image = self.rendered[name]
         reference = result.reference
-        present = self.existing.find(image.content_hash)
-        if not self.settings.force and present:
-            if reference not in present.references:
-                self._client().images.get(present.image_id).tag(*reference.rsplit(":", 1))
-                self.existing.add(image.content_hash, present.image_id, reference)
-                self.progress.update(result, State.SKIPPED,
-                                     f"hash {image.content_hash} present, re-tagged")
-                return
+        if not self.settings.force and self._tagged_hash(reference) == image.content_hash:
             self.progress.update(result, State.SKIPPED, f"hash {image.content_hash} present")
+            return
+        present = None if self.settings.force else self.existing.find(image.content_hash)
+        if present:
+            self._client().images.get(present.image_id).tag(*reference.rsplit(":", 1))
+            self.existing.add(image.content_hash, present.image_id, reference)
+            self.progress.update(result, State.SKIPPED,
+                                 f"hash {image.content_hash} present, re-tagged")
             return
         self.progress.update(result, State.BUILDING)
         build_started = time.monotonic()
@@ -163,6 +178,14 @@ class Builder:
         self.existing.add(image.content_hash, built_id, reference)
         self.progress.update(result, State.BUILT,
                              f"in {time.monotonic() - build_started:.1f}s")
+
+    def _tagged_hash(self, reference: str) -> str | None:
+        """The content hash of the image the reference points at now (one inspect)."""
+        try:
+            attrs = self._client().api.inspect_image(reference)
+        except docker.errors.ImageNotFound:
+            return None
+        return ((attrs.get("Config") or {}).get("Labels") or {}).get(HASH_LABEL)
 
     def _build(self, image: RenderedImage, reference: str, log_path: Path, attempt: int) -> None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
