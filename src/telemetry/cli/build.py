@@ -95,8 +95,7 @@ def build(conf: cfg.ConfigOpts, rendered: dict[str, RenderedImage], names: Image
           rootfs: RootfsSpec) -> int:
     if conf.push and not conf.registry:
         raise BadInput("--push needs --registry HOST:PORT to push to")
-    # One client for every thread (its connection pool is thread-safe); connecting first means
-    # an unreachable engine fails before logs or work dirs appear.
+    # Connecting first: an unreachable engine fails before logs or work dirs appear.
     client = connect(conf.engine_url, conf.timeout)
     logs_dir = Path(conf.logs_dir).resolve()
     logs_dir.mkdir(parents=True, exist_ok=True)
@@ -109,7 +108,7 @@ def build(conf: cfg.ConfigOpts, rendered: dict[str, RenderedImage], names: Image
     print(f"building {len(rendered)} images with {conf.threads} threads; logs in {logs_dir}")
     started = time.monotonic()
     try:
-        builder = Builder(lambda: client, rendered, settings, progress)
+        builder = Builder(client, rendered, settings, progress)
         results = builder.run()
     finally:
         if not conf.work_dir:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,8 +52,8 @@ class ExistingImages:
     going back to the old content re-tags it instead of rebuilding it.
     """
 
-    def __init__(self, client_factory: Callable[[], docker.DockerClient]) -> None:
-        self._client_factory = client_factory
+    def __init__(self, client: docker.DockerClient) -> None:
+        self._client = client
         self._by_hash: dict[str, Existing] | None = None
         self._lock = threading.RLock()
 
@@ -67,7 +66,7 @@ class ExistingImages:
 
     def _list(self) -> dict[str, Existing]:
         by_hash: dict[str, Existing] = {}
-        for summary in self._client_factory().api.images(all=True,
+        for summary in self._client.api.images(all=True,
                                                          filters={"label": HASH_LABEL}):
             digest = (summary.get("Labels") or {}).get(HASH_LABEL)
             if digest:
@@ -89,26 +88,21 @@ class ExistingImages:
 
 
 class Builder:
-    def __init__(self, client_factory: Callable[[], docker.DockerClient],
+    def __init__(self, client: docker.DockerClient,
                  rendered: dict[str, RenderedImage], settings: BuildSettings,
                  progress: Progress) -> None:
-        self.client_factory = client_factory
+        # One client for every thread: its connection pool is thread-safe.
+        self.client = client
         self.rendered = rendered
         self.settings = settings
         self.progress = progress
-        self._local = threading.local()
         self.results = {
             name: ImageResult(name=name, reference=settings.names.reference(name),
                               content_hash=image.content_hash,
                               log=str(settings.logs_dir / f"{name}.log"))
             for name, image in rendered.items()
         }
-        self.existing = ExistingImages(self._client)
-
-    def _client(self) -> docker.DockerClient:
-        if not hasattr(self._local, "client"):
-            self._local.client = self.client_factory()
-        return self._local.client
+        self.existing = ExistingImages(client)
 
     def run(self) -> list[ImageResult]:
         kids: dict[str, list[str]] = {name: [] for name in self.rendered}
@@ -159,7 +153,7 @@ class Builder:
             return
         present = None if self.settings.force else self.existing.find(image.content_hash)
         if present:
-            self._client().images.get(present.image_id).tag(*reference.rsplit(":", 1))
+            self.client.images.get(present.image_id).tag(*reference.rsplit(":", 1))
             self.existing.add(image.content_hash, present.image_id, reference)
             self.progress.update(result, State.SKIPPED,
                                  f"hash {image.content_hash} present, re-tagged")
@@ -174,7 +168,7 @@ class Builder:
             except BuildFailed:
                 if attempt == attempts:
                     raise
-        built_id = self._client().images.get(reference).id
+        built_id = self.client.images.get(reference).id
         self.existing.add(image.content_hash, built_id, reference)
         self.progress.update(result, State.BUILT,
                              f"in {time.monotonic() - build_started:.1f}s")
@@ -182,7 +176,7 @@ class Builder:
     def _tagged_hash(self, reference: str) -> str | None:
         """The content hash of the image the reference points at now (one inspect)."""
         try:
-            attrs = self._client().api.inspect_image(reference)
+            attrs = self.client.api.inspect_image(reference)
         except docker.errors.ImageNotFound:
             return None
         return ((attrs.get("Config") or {}).get("Labels") or {}).get(HASH_LABEL)
@@ -200,7 +194,7 @@ class Builder:
 
     def _stream_build(self, context: Path, reference: str, log: TextIO) -> None:
         # --force means a real rebuild: the layer cache would hand back the same layers.
-        stream = self._client().api.build(path=str(context), tag=reference, rm=True, forcerm=True,
+        stream = self.client.api.build(path=str(context), tag=reference, rm=True, forcerm=True,
                                           pull=False, decode=True, nocache=self.settings.force)
         for chunk in stream:
             if "stream" in chunk:
@@ -210,14 +204,14 @@ class Builder:
                 raise BuildFailed(chunk["error"].strip())
         log.flush()
         try:
-            self._client().images.get(reference)
+            self.client.images.get(reference)
         except docker.errors.ImageNotFound as exc:
             raise BuildFailed(f"the engine reported success but {reference} is missing") from exc
 
     def _ensure_rootfs(self, log: TextIO, log_path: Path) -> None:
         reference = rootfs_reference(self.settings.names, self.settings.rootfs)
         try:
-            self._client().images.get(reference)
+            self.client.images.get(reference)
             log.write(f"root filesystem {reference} present\n")
             return
         except docker.errors.ImageNotFound:
@@ -251,7 +245,7 @@ class Builder:
         docker-py's push() cannot pass tlsVerify; Docker ignores the parameter and already
         treats loopback registries as insecure, podman honours it.
         """
-        api = self._client().api
+        api = self.client.api
         params = {"tag": tag}
         if self.settings.insecure_registry:
             params["tlsVerify"] = "false"
