@@ -10,6 +10,7 @@ mkdir -p build-logs
 .venv/bin/telemetry-build --summary-json-file build-logs/summary.json
 mkdir -p "$CONFIGDIR"
 [[ -f $CONFIGDIR/passwords.yml ]] || install -m 0600 etc/telemetry/passwords.yml "$CONFIGDIR/passwords.yml"
+[[ -f $CONFIGDIR/globals.yml ]] || install -m 0600 etc/telemetry/globals.yml "$CONFIGDIR/globals.yml"
 .venv/bin/telemetry-genpwd -p "$CONFIGDIR/passwords.yml"
 .venv/bin/telemetry-ansible prechecks --configdir "$CONFIGDIR"
 .venv/bin/telemetry-ansible deploy --configdir "$CONFIGDIR"

@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# The README's second command (and CI's): prepare the host, lint, then run every test, including
-# the functional ones that build every image with podman and start containers from them.
+# The README's second command (and CI's): prepare the host, lint, run every test (the functional
+# ones build every image with podman and start containers from them), then the Molecule
+# scenario, which deploys the all-in-one stack from scratch, reruns it (idempotence) and
+# verifies it with testinfra.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 bash "$ROOT/tools/setup-host.sh"
 cd "$ROOT"
+export PATH="$ROOT/.venv/bin:$PATH"
 echo "== ruff"
-.venv/bin/ruff check src tests benchmarks ansible
+ruff check src tests benchmarks ansible
 echo "== pytest"
-.venv/bin/pytest -ra "$@"
+pytest -ra "$@"
+echo "== molecule test (ansible/molecule/default)"
+started=$SECONDS
+(cd ansible && molecule test)
+echo "== molecule test passed in $((SECONDS - started))s"

@@ -1,5 +1,9 @@
 #!/usr/bin/python
-"""Ansible module: wait until a container's healthcheck passes; fail with its last log lines."""
+"""Ansible module: wait until containers' healthchecks pass; fail with the last log lines.
+
+One call waits for all the containers of a service, one after the other: a module start-up per
+service rather than per container keeps a no-change deploy quick.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ description:
     container's configured healthcheck inside it until it passes or the timeout ends.
   - On failure it names the container and returns its last log lines.
 options:
-  name: {type: str, required: true}
+  names: {type: list, elements: str, required: true, description: containers to wait for}
   timeout: {type: int, default: 120}
   engine_url: {type: str, default: unix:///run/podman/podman.sock}
 """
@@ -21,7 +25,7 @@ def main() -> None:
     from ansible.module_utils.basic import AnsibleModule
 
     module = AnsibleModule(
-        argument_spec={"name": {"type": "str", "required": True},
+        argument_spec={"names": {"type": "list", "elements": "str", "required": True},
                        "timeout": {"type": "int", "default": 120},
                        "engine_url": {"type": "str",
                                       "default": "unix:///run/podman/podman.sock"}},
@@ -31,19 +35,22 @@ def main() -> None:
 
     from telemetry.deploy.health import last_log_lines, wait_healthy
 
-    name = module.params["name"]
     client = docker.DockerClient(base_url=module.params["engine_url"])
-    try:
-        container = client.containers.get(name)
-    except docker.errors.NotFound:
-        module.fail_json(msg=f"container {name} does not exist: deploy it first")
-    result = wait_healthy(container, module.params["timeout"])
-    if result.health not in ("healthy", "none"):
-        logs = last_log_lines(container)
-        module.fail_json(msg=f"{name} is not healthy after {module.params['timeout']}s "
-                             f"({result.state}, {result.detail}); last log lines:\n"
-                             + "\n".join(logs), log_tail=logs)
-    module.exit_json(changed=False, health=result.health, state=result.state)
+    timeout = module.params["timeout"]
+    health = {}
+    for name in module.params["names"]:
+        try:
+            container = client.containers.get(name)
+        except docker.errors.NotFound:
+            module.fail_json(msg=f"container {name} does not exist: deploy it first")
+        result = wait_healthy(container, timeout)
+        if result.health not in ("healthy", "none"):
+            logs = last_log_lines(container)
+            module.fail_json(msg=f"{name} is not healthy after {timeout}s "
+                                 f"({result.state}, {result.detail}); last log lines:\n"
+                                 + "\n".join(logs), log_tail=logs, container=name)
+        health[name] = result.health
+    module.exit_json(changed=False, health=health)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import configparser
 import copy
+import dataclasses
 import functools
 import hashlib
+import importlib.util
 import json
 import re
 from collections.abc import Mapping
@@ -96,12 +98,43 @@ def _group_vars() -> dict[str, Any]:
         if path.resolve() not in seen:
             seen.add(path.resolve())
             variables.update(copy.deepcopy(_load_yaml(path)) or {})
-    return variables
+    return {**variables, **copy.deepcopy(ALL_IN_ONE)}
+
+
+def _ansible_filters() -> dict[str, Any]:
+    """The repository's own filter plugins, which group variable values use."""
+    spec = importlib.util.spec_from_file_location(
+        "telemetry_filters", ROOT / "ansible" / "filter_plugins" / "telemetry.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.FilterModule().filters()
+
+
+def _lookup(plugin: str, *terms: str) -> Any:
+    """Ansible's lookup() for the one lookup plugin group variables use: the catalog."""
+    assert plugin == "telemetry_catalog", plugin
+    return dataclasses.asdict(load_catalog().services[terms[0]])
+
+
+# The all-in-one inventory as Ansible shows it to group variables (groups, hostvars).
+ALL_IN_ONE = {"groups": {group: ["localhost"] for group in
+                         ("all", "control", "compute", "monitoring", "loadbalancer")},
+              "hostvars": {"localhost": {"api_interface_address": "127.0.0.1",
+                                         "gnocchi_api_instances": ["127.0.0.1", "127.0.0.2"]}}}
+
+
+@functools.cache
+def _ansible_environment() -> jinja2.Environment:
+    """What group variable values are templated with: Jinja plus Ansible's lookup and filters."""
+    env = make_environment([ROLES])
+    env.filters.update(_ansible_filters())
+    env.globals["lookup"] = _lookup
+    return env
 
 
 @functools.cache
 def _compiled(source: str) -> jinja2.Template:
-    return _environment(ROLES).from_string(source)
+    return _ansible_environment().from_string(source)
 
 
 def _resolve(variables: dict[str, Any]) -> dict[str, Any]:
@@ -191,7 +224,7 @@ def _referenced_variables(path: Path) -> frozenset[str]:
 def _variables_in_values(value: Any) -> set[str]:
     """The variables the "{{ }}" expressions inside group variable values use."""
     if isinstance(value, str):
-        env = _environment(ROLES)
+        env = _ansible_environment()
         return set(jinja2.meta.find_undeclared_variables(env.parse(value)))
     if isinstance(value, dict):
         return set().union(set(), *(_variables_in_values(item) for item in value.values()))

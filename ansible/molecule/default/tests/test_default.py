@@ -1,0 +1,167 @@
+"""Molecule verify (testinfra): the all-in-one stack converge deployed, checked as a user would.
+
+Everything here talks to the real containers: keystone, gnocchi and aodh through the nginx load
+balancer, redis and snmpd on their ports, files on the host.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+CONFIG_DIR = Path(os.environ["TELEMETRY_CONFIG_DIR"])
+NODE_CONFIG_DIR = Path("/etc/telemetry/containers")
+VENV_BIN = Path(sys.executable).parent
+LB = "http://127.0.0.1"
+KEYSTONE = f"{LB}:15000/v3"
+GNOCCHI = f"{LB}:18041/v1"
+AODH = f"{LB}:18042/v2"
+GNOCCHI_BACKENDS = ("127.0.0.1", "127.0.0.2")
+
+
+@pytest.fixture(scope="module")
+def passwords() -> dict[str, str]:
+    return yaml.safe_load((CONFIG_DIR / "passwords.yml").read_text())
+
+
+def request(url: str, token: str | None = None, body: Any = None,
+            method: str | None = None) -> tuple[int, dict[str, str], Any]:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["X-Auth-Token"] = token
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as reply:
+            raw = reply.read()
+            return reply.status, dict(reply.headers), json.loads(raw) if raw else None
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+def issue_token(user: str, password: str, project: str) -> str:
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": user, "domain": {"id": "default"}, "password": password}}},
+        "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}
+    status, headers, reply = request(f"{KEYSTONE}/auth/tokens", body=body)
+    assert status == 201, reply
+    return headers["X-Subject-Token"]
+
+
+@pytest.fixture(scope="module")
+def admin_token(passwords: dict[str, str]) -> str:
+    return issue_token("admin", passwords["keystone_admin_password"], "admin")
+
+
+def telemetry_containers(host) -> list[str]:
+    names = host.check_output(
+        "podman ps -a --filter label=telemetry.service --format '{{.Names}}'")
+    return sorted(names.split())
+
+
+def test_every_container_runs_and_its_healthcheck_passes(host) -> None:
+    names = telemetry_containers(host)
+    assert {"mariadb", "keystone", "gnocchi-api", "gnocchi-api-2", "aodh-api", "redis",
+            "snmpd", "nginx"} <= set(names)
+    for name in names:
+        assert host.podman(name).is_running, name
+    check = host.run(f"{VENV_BIN}/telemetry-ansible check")
+    assert check.rc == 0, check.stdout
+    assert f"{len(names)} of {len(names)} containers healthy" in check.stdout
+
+
+def test_a_keystone_token_is_issued_for_every_service_user(passwords: dict[str, str]) -> None:
+    for user in ("gnocchi", "aodh", "ceilometer"):
+        assert issue_token(user, passwords[f"{user}_keystone_password"], "service")
+
+
+def test_gnocchi_lists_horizon_mimic_through_the_load_balancer(admin_token: str) -> None:
+    status, _, policies = request(f"{GNOCCHI}/archive_policy", admin_token)
+    assert status == 200
+    horizon = next(p for p in policies if p["name"] == "horizon-mimic")
+    assert [(d["granularity"], d["points"]) for d in horizon["definition"]] == [
+        ("0:01:00", 30), ("0:05:00", 288), ("0:30:00", 336), ("2:00:00", 360),
+        ("1 day, 0:00:00", 365)]
+    status, _, rule = request(f"{GNOCCHI}/archive_policy_rule/default", admin_token)
+    assert (rule["metric_pattern"], rule["archive_policy_name"]) == ("*", "horizon-mimic")
+
+
+def test_gnocchi_accepts_measures_and_returns_them_aggregated(admin_token: str) -> None:
+    status, _, metric = request(f"{GNOCCHI}/metric", admin_token,
+                                {"archive_policy_name": "horizon-mimic",
+                                 "name": f"molecule-{time.time_ns()}"})
+    assert status == 201, metric
+    measures = [{"timestamp": "2026-01-01T00:00:10", "value": 2.0},
+                {"timestamp": "2026-01-01T00:00:40", "value": 4.0},
+                {"timestamp": "2026-01-01T00:01:10", "value": 10.0}]
+    status, _, reply = request(f"{GNOCCHI}/metric/{metric['id']}/measures", admin_token,
+                               measures)
+    assert status == 202, reply
+    status, _, points = request(f"{GNOCCHI}/metric/{metric['id']}/measures"
+                                "?aggregation=mean&granularity=60&refresh=true", admin_token)
+    assert status == 200, points
+    assert [(p[0][:19], p[2]) for p in points] == [("2026-01-01T00:00:00", 3.0),
+                                                   ("2026-01-01T00:01:00", 10.0)]
+
+
+def test_aodh_lists_alarms_through_the_load_balancer(passwords: dict[str, str]) -> None:
+    token = issue_token("aodh", passwords["aodh_keystone_password"], "service")
+    status, _, alarms = request(f"{AODH}/alarms", token)
+    assert status == 200 and isinstance(alarms, list)
+
+
+def test_both_gnocchi_backends_answer_on_their_own_address() -> None:
+    for address in GNOCCHI_BACKENDS:
+        with urllib.request.urlopen(f"http://{address}:8041/healthcheck", timeout=10) as reply:
+            assert reply.status == 200, address
+
+
+def test_the_load_balancer_loses_no_request_when_a_backend_refuses(host,
+                                                                   admin_token: str) -> None:
+    host.check_output("podman stop -t 5 gnocchi-api-2")
+    try:
+        statuses = [request(f"{GNOCCHI}/archive_policy/horizon-mimic", admin_token)[0]
+                    for _ in range(20)]
+    finally:
+        host.check_output("podman start gnocchi-api-2")
+    assert statuses == [200] * 20
+
+
+def redis_reply(command: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", 6379), timeout=10) as conn:
+        conn.sendall(command)
+        return conn.recv(256)
+
+
+def test_redis_refuses_a_client_without_the_password(passwords: dict[str, str]) -> None:
+    assert redis_reply(b"PING\r\n").startswith(b"-NOAUTH")
+    password = passwords["redis_password"].encode()
+    auth = b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n" % (len(password), password)
+    assert redis_reply(auth) == b"+OK\r\n"
+
+
+def test_snmpd_answers_the_generated_community_only(host, passwords: dict[str, str]) -> None:
+    sys_uptime = "1.3.6.1.2.1.1.3.0"
+    community = passwords["snmp_community"]
+    assert community != "public"
+    good = host.run(f"snmpget -v2c -c '{community}' -t 2 -r 1 127.0.0.1 {sys_uptime}")
+    assert good.rc == 0 and "Timeticks" in good.stdout, good.stderr
+    public = host.run(f"snmpget -v2c -c public -t 1 -r 0 127.0.0.1 {sys_uptime}")
+    assert public.rc != 0 and "Timeout" in public.stderr
+
+
+def test_config_files_are_not_world_readable(host) -> None:
+    rendered = host.check_output(f"find {NODE_CONFIG_DIR} {CONFIG_DIR} -type f").split()
+    assert any(path.endswith("gnocchi.conf") for path in rendered)
+    for path in rendered:
+        assert host.file(path).mode & 0o007 == 0, f"{path} is readable by others"
