@@ -6,7 +6,6 @@ balancer, redis and snmpd on their ports, files on the host.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import sys
@@ -14,48 +13,20 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
+from stack_api import AODH, GNOCCHI, issue_token, request
 
 CONFIG_DIR = Path(os.environ["TELEMETRY_CONFIG_DIR"])
 NODE_CONFIG_DIR = Path("/etc/telemetry/containers")
 VENV_BIN = Path(sys.executable).parent
-LB = "http://127.0.0.1"
-KEYSTONE = f"{LB}:15000/v3"
-GNOCCHI = f"{LB}:18041/v1"
-AODH = f"{LB}:18042/v2"
 GNOCCHI_BACKENDS = ("127.0.0.1", "127.0.0.2")
 
 
 @pytest.fixture(scope="module")
 def passwords() -> dict[str, str]:
     return yaml.safe_load((CONFIG_DIR / "passwords.yml").read_text())
-
-
-def request(url: str, token: str | None = None, body: Any = None,
-            method: str | None = None) -> tuple[int, dict[str, str], Any]:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["X-Auth-Token"] = token
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, headers=headers, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as reply:
-            raw = reply.read()
-            return reply.status, dict(reply.headers), json.loads(raw) if raw else None
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read().decode()
-
-
-def issue_token(user: str, password: str, project: str) -> str:
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": user, "domain": {"id": "default"}, "password": password}}},
-        "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}
-    status, headers, reply = request(f"{KEYSTONE}/auth/tokens", body=body)
-    assert status == 201, reply
-    return headers["X-Subject-Token"]
 
 
 @pytest.fixture(scope="module")
