@@ -141,3 +141,23 @@ def test_destroy_needs_confirmation(deployed: str) -> None:
     result = ansible("destroy")
     assert result.returncode == 2
     assert "--yes-i-really-really-mean-it" in result.stderr
+
+
+def test_log_to_file_writes_logs_to_volumes_that_cron_rotates(deployed: str,
+                                                              configdir: Path) -> None:
+    result = ansible("reconfigure", "--configdir", str(configdir), "-e", "log_to_file=true")
+    assert result.returncode == 0, result.stdout[-3000:]
+    client = docker.DockerClient(base_url="unix:///run/podman/podman.sock")
+    cron = client.containers.get("cron")
+    # Seed 003's rule: past 10M a log is copied, compressed and truncated (the service keeps
+    # writing to the same open file).
+    code, output = cron.exec_run(
+        ["sh", "-c", "ls /var/log/gnocchi/*.log && head -c 11000000 /dev/zero >> "
+         "/var/log/gnocchi/uwsgi-gnocchi.log && /usr/sbin/logrotate --state "
+         "/var/lib/logrotate/status /etc/logrotate.d/telemetry && ls -l /var/log/gnocchi"])
+    assert code == 0, output.decode()
+    listing = output.decode()
+    assert "uwsgi-gnocchi.log.1.gz" in listing
+    size = int(next(line.split()[4] for line in listing.splitlines()
+                    if line.endswith(" uwsgi-gnocchi.log")))
+    assert size < 1_000_000, listing

@@ -128,6 +128,7 @@ def _ansible_environment() -> jinja2.Environment:
     """What group variable values are templated with: Jinja plus Ansible's lookup and filters."""
     env = make_environment([ROLES])
     env.filters.update(_ansible_filters())
+    env.filters["bool"] = lambda value: str(value).lower() in ("true", "yes", "on", "1")
     env.globals["lookup"] = _lookup
     return env
 

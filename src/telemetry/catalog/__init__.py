@@ -79,6 +79,13 @@ class Service:
     enabled: bool
     depends_on: tuple[str, ...]
     containers: dict[str, Container]
+    # Where the service's containers write log files when log_to_file is set (the images'
+    # directory); the deploy mounts the `<service>_logs` volume there for logrotate to reach.
+    log_dir: str | None = None
+
+    @property
+    def logs_volume(self) -> str | None:
+        return f"{self.name}_logs" if self.log_dir else None
 
 
 @dataclass(frozen=True)
@@ -214,9 +221,12 @@ def _parse_service(name: str, spec: Any, images: dict[str, Image],
         cname: _parse_container(name, cname, cspec, group, enabled, images, users)
         for cname, cspec in containers_spec.items()
     }
+    log_dir = _optional(where, spec, "log_dir", str, None)
+    if log_dir is not None and not log_dir.startswith("/"):
+        raise CatalogError(f"{where}: field 'log_dir' must be an absolute path, got {log_dir!r}")
     return Service(name=name, group=group, enabled=enabled,
                    depends_on=tuple(_optional(where, spec, "depends_on", list, [])),
-                   containers=containers)
+                   containers=containers, log_dir=log_dir)
 
 
 def _parse_container(service: str, name: str, spec: Any, group: str, enabled: bool,

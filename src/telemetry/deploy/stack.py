@@ -43,4 +43,5 @@ def deployed_containers(client: Any, catalog: Catalog) -> list[Deployed]:
 
 def catalog_volumes(catalog: Catalog) -> list[str]:
     names = {spec.split(":", 1)[0] for c in catalog.containers() for spec in c.volumes}
+    names |= {s.logs_volume for s in catalog.services.values() if s.logs_volume}
     return sorted(name for name in names if not name.startswith("/"))

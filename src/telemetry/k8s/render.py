@@ -130,7 +130,7 @@ class ResourceRenderer:
         if resource.template.endswith("configmap-logging.yml.j2"):
             log_dir = _LOG_DIRS.get(resource.service, resource.service)
             context["logrotate"] = self.configs.render_file(
-                "common", "logrotate.conf.j2",
+                "cron", "logrotate.conf.j2",
                 {"logrotate_log_paths": [f"/var/log/{log_dir}/*.log"]})
         if "container" in resource.vars:
             container = pods.find_container(self.catalog, resource.vars["container"])
