@@ -134,7 +134,21 @@ def test_missing_password_fails_naming_it(deployed: str, tmp_path: Path) -> None
         (ROOT / "etc/telemetry/passwords.yml").read_text())
     result = ansible("deploy", "--configdir", str(tmp_path), "--tags", "redis")
     assert result.returncode == 1
-    assert "has no value for" in result.stdout and "redis_password" in result.stdout
+    assert "no value for" in result.stdout and "redis_password" in result.stdout
+
+
+def test_deploy_refuses_an_unknown_service_switch_and_changes_nothing(
+        deployed: str, configdir: Path, tmp_path: Path) -> None:
+    shutil.copy(configdir / "passwords.yml", tmp_path / "passwords.yml")
+    (tmp_path / "globals.yml").write_text("enable_gnochi_api: false\n")
+    client = docker.DockerClient(base_url="unix:///run/podman/podman.sock")
+    started = {c.name: c.attrs["State"]["StartedAt"] for c in client.containers.list()}
+    result = ansible("deploy", "--configdir", str(tmp_path))
+    assert result.returncode == 1
+    assert "enable_gnochi_api switches no container" in result.stdout
+    assert "refused, nothing was changed" in result.stderr
+    assert "ansible-playbook" not in result.stdout
+    assert {c.name: c.attrs["State"]["StartedAt"] for c in client.containers.list()} == started
 
 
 def test_destroy_needs_confirmation(deployed: str) -> None:

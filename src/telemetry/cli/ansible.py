@@ -40,7 +40,8 @@ first deployment, all-in-one:
 
 actions:
   deploy       deploy or update every service; only containers whose config, image or
-               settings changed are recreated, and the reason is printed
+               settings changed are recreated, and the reason is printed. Runs the
+               prechecks first and changes nothing when one fails (--skip-prechecks)
   prechecks    engine reachable, ports free, inventory/globals valid, passwords set, memory, disk
   genconfig    render every config file into /etc/telemetry/containers, start nothing
   reconfigure  same as deploy (kept for kolla-ansible muscle memory)
@@ -76,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the container engine's Docker API on this host")
     parser.add_argument("--yes-i-really-really-mean-it", action="store_true",
                         help="required by destroy")
+    parser.add_argument("--skip-prechecks", action="store_true",
+                        help="deploy/reconfigure/upgrade/genconfig without running prechecks")
     parser.add_argument("--include-volumes", action="store_true",
                         help="destroy also removes the named volumes (databases, metrics)")
     return parser
@@ -178,6 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.action in PLAYBOOK_ACTIONS:
+            if not (args.skip_prechecks or args.check) and run_prechecks(
+                    args.configdir, args.inventory, args.engine_url) != 0:
+                print(f"telemetry-ansible {args.action}: refused, nothing was changed: fix "
+                      "what the prechecks above name (or pass --skip-prechecks)",
+                      file=sys.stderr)
+                return 1
             return run_playbook(args)
         if args.action == "prechecks":
             return run_prechecks(args.configdir, args.inventory, args.engine_url)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from telemetry.catalog import load_catalog
+from telemetry.catalog import Container, load_catalog
 from telemetry.deploy.stack import deployed_containers
 from telemetry.image.engine import EngineUnreachable, connect
 from telemetry.paths import project_root
@@ -54,7 +54,30 @@ def check_globals(configdir: Path) -> Result:
         return Result("globals", False, f"{path} is not valid YAML: {exc}")
     if data is not None and not isinstance(data, dict):
         return Result("globals", False, f"{path} must be a mapping of option: value")
+    problems = switch_problems(data or {})
+    if problems:
+        return Result("globals", False, f"{path}: {'; '.join(problems)}")
     return Result("globals", True, f"{len(data or {})} overrides")
+
+
+def service_switches() -> list[str]:
+    """The enable_<container> switches the deploy honours (one per catalog container)."""
+    return sorted(f"enable_{c.name.replace('-', '_')}" for c in load_catalog().containers())
+
+
+def switch_problems(overrides: dict) -> list[str]:
+    """Unknown enable_* keys (a typo would silently deploy nothing) and non-boolean values."""
+    known = service_switches()
+    problems = []
+    for key, value in overrides.items():
+        if not str(key).startswith("enable_"):
+            continue
+        if key not in known:
+            problems.append(f"{key} switches no container of the catalog (valid: "
+                            f"{', '.join(known)})")
+        elif not isinstance(value, bool):
+            problems.append(f"{key} must be true or false, got {value!r}")
+    return problems
 
 
 def check_inventory(inventory: Path) -> Result:
@@ -78,11 +101,18 @@ def check_engine_and_ports(engine_url: str) -> list[Result]:
     catalog = load_catalog()
     ours = {d.container.name for d in deployed_containers(client, catalog)
             if d.container.status == "running"}
-    busy = [f"{port} ({c.name})" for c in catalog.containers() if c.enabled
-            and c.name not in ours for port in c.ports.values() if _port_in_use(port)]
+    busy = busy_ports(catalog.containers(), ours)
     return [Result("engine", True, engine_url),
             Result("ports", not busy, f"in use by something else: {', '.join(busy)}" if busy
                    else "every service port is free or ours")]
+
+
+def busy_ports(containers: list[Container], ours: set[str],
+               in_use: Callable[[int], bool] | None = None) -> list[str]:
+    """'PORT (container)' for every port a container to deploy needs that another holds."""
+    in_use = in_use or _port_in_use
+    return [f"{port} ({c.name})" for c in containers if c.enabled and c.name not in ours
+            for port in c.ports.values() if in_use(port)]
 
 
 def _port_in_use(port: int) -> bool:
