@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The README's second command (and CI's): prepare the host, lint, run every test (the functional
 # ones build every image with podman and start containers from them), then the Molecule
-# scenario, which deploys the all-in-one stack from scratch, reruns it (idempotence) and
-# verifies it with testinfra.
+# scenarios: `default` deploys the all-in-one stack from scratch, reruns it (idempotence) and
+# verifies it with testinfra; `kubernetes` removes that stack, runs the rendered Kubernetes
+# resources on the podman kube play harness (a local stand-in for a cluster) and verifies the
+# same APIs through its load balancer.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 bash "$ROOT/tools/setup-host.sh"
@@ -16,3 +18,7 @@ echo "== molecule test (ansible/molecule/default)"
 started=$SECONDS
 (cd ansible && molecule test)
 echo "== molecule test passed in $((SECONDS - started))s"
+echo "== molecule test -s kubernetes (ansible/molecule/kubernetes)"
+started=$SECONDS
+(cd ansible && molecule test -s kubernetes)
+echo "== molecule test -s kubernetes passed in $((SECONDS - started))s"

@@ -6,8 +6,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENV=${TELEMETRY_VENV:-$ROOT/.venv}
 PYTHON=${PYTHON:-python3}
+# catatonit: podman builds the pause image of its pods from it (the kube play harness).
 HOST_PACKAGES=(podman buildah runc netavark aardvark-dns debootstrap iptables uidmap
-               snmpd snmp docker-registry)
+               snmpd snmp docker-registry catatonit)
 
 log() { printf '[setup-host] %s\n' "$*"; }
 

@@ -18,6 +18,10 @@ from telemetry.catalog import CatalogError
 from telemetry.k8s import operations
 from telemetry.k8s.apply import DRY_RUN_MODES, ApplyError, Cluster, ClusterUnavailable, connect
 from telemetry.k8s.configs import SecretInConfigMap
+from telemetry.k8s.podman_play.harness import Harness, HarnessError
+from telemetry.k8s.podman_play.mapping import PlanError, harness_variables
+from telemetry.k8s.podman_play.plan import build_plan
+from telemetry.k8s.podman_play.podman import Podman, PodmanError
 from telemetry.k8s.registry import ALL, TYPES, RegistryError
 from telemetry.k8s.render import RenderError
 from telemetry.k8s.validate import DEFAULT_VERSIONS, ValidationUnavailable, validate_all
@@ -54,10 +58,26 @@ exit codes:
 """
 
 
+def add_project_options(sub: argparse.ArgumentParser) -> None:
+    """What a render reads: shared by `resource` and `harness`."""
+    sub.add_argument("--passwords", type=Path, default=DEFAULT_PASSWORDS,
+                     help=f"passwords file, as filled by telemetry-genpwd "
+                          f"(default {DEFAULT_PASSWORDS})")
+    sub.add_argument("--globals", type=Path, action="append", default=[], metavar="FILE",
+                     help="variables overriding kubernetes/globals.yml (repeatable)")
+    sub.add_argument("--config-overrides", type=Path, metavar="DIR",
+                     help="Kolla-style per-file overrides (global.conf, <file>, <service>/<file>, "
+                          "<service>/<container>/<file>), merged as telemetry-ansible merges "
+                          f"them (default {DEFAULT_OVERRIDES} when it exists)")
+    sub.add_argument("-e", "--extra-vars", action="append", default=[], metavar="KEY=VALUE",
+                     help="one variable (YAML value), over everything else")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="resource")
+    commands = parser.add_subparsers(dest="command", required=True,
+                                     metavar="{resource,harness}")
     sub = commands.add_parser("resource", help="create|delete|template|status|validate "
                                                "<type> [<name>...]",
                               description=DESCRIPTION, epilog=EPILOG,
@@ -77,17 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="format of template and --dry-run=client output")
     sub.add_argument("--print-vars", action="store_true",
                      help="print the merged variables (passwords masked) and exit")
-    sub.add_argument("--passwords", type=Path, default=DEFAULT_PASSWORDS,
-                     help=f"passwords file, as filled by telemetry-genpwd "
-                          f"(default {DEFAULT_PASSWORDS})")
-    sub.add_argument("--globals", type=Path, action="append", default=[], metavar="FILE",
-                     help="variables overriding kubernetes/globals.yml (repeatable)")
-    sub.add_argument("--config-overrides", type=Path, metavar="DIR",
-                     help="Kolla-style per-file overrides (global.conf, <file>, <service>/<file>, "
-                          "<service>/<container>/<file>), merged as telemetry-ansible merges "
-                          f"them (default {DEFAULT_OVERRIDES} when it exists)")
-    sub.add_argument("-e", "--extra-vars", action="append", default=[], metavar="KEY=VALUE",
-                     help="one variable (YAML value), over everything else")
+    add_project_options(sub)
     sub.add_argument("--timeout", type=float, default=600.0,
                      help="seconds to wait for each service's Jobs or rollouts (default 600)")
     sub.add_argument("--no-wait", action="store_true", help="create without waiting")
@@ -96,7 +106,39 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--kube-version", action="append", default=[], metavar="X.Y",
                      help=f"validate against these versions (default "
                           f"{', '.join(DEFAULT_VERSIONS)}; repeatable)")
+    harness = commands.add_parser(
+        "harness", help="up|down: the rendered stack run by podman kube play (a local "
+                        "stand-in for a cluster, not a cluster test)",
+        description=HARNESS_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    harness.add_argument("action", choices=("up", "down"))
+    harness.add_argument("--namespace", "-n", help="namespace rendered (default: k8s_namespace, "
+                                                   "telemetry); down removes every namespace's")
+    add_project_options(harness)
+    harness.add_argument("--publish-address", default="127.0.0.1",
+                         help="host address the published Service's ports are bound on "
+                              "(default 127.0.0.1)")
+    harness.add_argument("--publish-service",
+                         help="the Service published on the host (default: "
+                              "loadbalancer_service_name, the nginx load balancer)")
+    harness.add_argument("--timeout", type=float, default=300.0,
+                         help="seconds each Job, play or readiness wait may take (default 300)")
     return parser
+
+
+HARNESS_DESCRIPTION = f"""\
+A local stand-in for a cluster, not a cluster test: run every rendered workload with
+`podman kube play` on this host, in the registry's order. Each Job's pod runs to completion
+(the harness runs it: podman has no Jobs), then each service's Deployments and DaemonSets are
+played and awaited (readiness probes run with podman exec). Services become DNS aliases of the
+pods they select on one podman network; Secrets become volumes the harness fills; only the load
+balancer's ports are bound on the host (--publish-address). A second `up` changes nothing.
+
+  {PROG} harness up --passwords FILE     bring the stack up (fails if a published port is taken)
+  {PROG} harness down                    remove every pod, volume and network it created
+
+exit codes: 0 done; 1 a Job failed, a pod did not get ready in --timeout, a published port is
+taken or podman failed; 2 bad input (nothing was started).
+"""
 
 
 def _str_presenter(dumper: yaml.SafeDumper, data: str) -> Any:
@@ -121,18 +163,41 @@ def dump(documents: Sequence[dict[str, Any]], output: str, out: TextIO) -> None:
                             width=100))
 
 
-def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    def progress(line: str) -> None:
-        err.write(f"{line}\n")
-        err.flush()
-
+def load(args: argparse.Namespace, defaults: dict[str, Any] | None = None,
+         ) -> operations.Project:
     overrides = args.config_overrides
     if overrides is None and DEFAULT_OVERRIDES.is_dir():
         overrides = DEFAULT_OVERRIDES
     elif overrides is not None and not overrides.is_dir():
         raise VariablesError(f"--config-overrides {overrides} is not a directory")
-    project = operations.load_project(project_root(), args.passwords, args.globals,
-                                      parse_extra(args.extra_vars), args.namespace, overrides)
+    extra = {**(defaults or {}), **parse_extra(args.extra_vars)}
+    return operations.load_project(project_root(), args.passwords, args.globals, extra,
+                                   args.namespace, overrides)
+
+
+def run_harness(args: argparse.Namespace, out: TextIO) -> int:
+    def progress(line: str) -> None:
+        out.write(f"{line}\n")
+        out.flush()
+
+    harness = Harness(Podman(), progress, timeout=args.timeout)
+    if args.action == "down":
+        progress(harness.down().line())
+        return EXIT_OK
+    project = load(args, harness_variables())
+    rendered = operations.render_selection(project, ALL, [ALL])
+    service = args.publish_service or str(project.variables.values["loadbalancer_service_name"])
+    plan = build_plan(rendered, project.namespace, service, args.publish_address)
+    progress(harness.up(plan).line())
+    return EXIT_OK
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    def progress(line: str) -> None:
+        err.write(f"{line}\n")
+        err.flush()
+
+    project = load(args)
     if args.print_vars:
         out.write(yaml.safe_dump(project.variables.public(), sort_keys=True))
         return EXIT_OK
@@ -179,15 +244,17 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     err = err or sys.stderr
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "harness":
+            return run_harness(args, out)
         return run(args, out, err)
     except (RegistryError, VariablesError, RenderError, SecretInConfigMap, CatalogError,
-            DataDirNotFound, ValidationUnavailable) as exc:
+            DataDirNotFound, ValidationUnavailable, PlanError) as exc:
         err.write(f"{PROG}: error: {exc}\n")
         return EXIT_BAD_INPUT
     except ClusterUnavailable as exc:
         err.write(f"{PROG}: error: {exc}\n")
         return EXIT_NO_CLUSTER
-    except ApplyError as exc:
+    except (ApplyError, HarnessError, PodmanError) as exc:
         err.write(f"{PROG}: error: {exc}\n")
         return EXIT_FAILED
 
