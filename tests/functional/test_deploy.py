@@ -176,3 +176,6 @@ def test_log_to_file_writes_logs_to_volumes_that_cron_rotates(deployed: str,
     size = int(next(line.split()[4] for line in listing.splitlines()
                     if line.endswith(" uwsgi-gnocchi.log")))
     assert size < 1_000_000, listing
+    back = ansible("reconfigure", "--configdir", str(configdir))
+    assert back.returncode == 0, back.stdout[-3000:]
+    assert "cron" not in {c.name for c in client.containers.list(all=True)}
