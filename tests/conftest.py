@@ -1,10 +1,12 @@
-"""Shared fixtures: the checkout's root and a CLI runner."""
+"""Shared fixtures: the checkout's root, a CLI runner and a loader for Ansible plugin files."""
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -21,3 +23,13 @@ def run_cli(module: str, *args: str, timeout: int = 3600,
     """Run one of our CLIs as a user would, in a separate process."""
     return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
                           timeout=timeout, check=False, cwd=ROOT, env=env)
+
+
+def load_ansible_file(relative: str, name: str) -> ModuleType:
+    """Import one of ansible/'s plugin or module files (they are not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "ansible" / relative)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import socket
@@ -13,7 +12,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import docker
@@ -21,23 +19,13 @@ import docker.errors
 import pytest
 
 from telemetry.image.engine import connect
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_ansible_file
 
 LIBRARY = ROOT / "ansible" / "library"
 PREFIX = "tm-test-"
 
 
-def _load_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("telemetry_container",
-                                                  LIBRARY / "telemetry_container.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-tc = _load_module()
+tc = load_ansible_file("library/telemetry_container.py", "telemetry_container")
 
 
 @dataclass(frozen=True)

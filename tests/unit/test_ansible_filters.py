@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
+from tests.conftest import load_ansible_file
 
-from tests.conftest import ROOT
-
-spec = importlib.util.spec_from_file_location("telemetry_filters",
-                                              ROOT / "ansible/filter_plugins/telemetry.py")
-filters = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(filters)
+filters = load_ansible_file("filter_plugins/telemetry.py", "telemetry_filters")
 
 HOSTVARS = {"control01": {"api_interface_address": "10.0.0.11"},
             "control02": {"api_interface_address": "10.0.0.12",

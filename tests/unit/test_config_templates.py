@@ -13,7 +13,6 @@ import copy
 import dataclasses
 import functools
 import hashlib
-import importlib.util
 import json
 import re
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ import yaml
 
 from telemetry.catalog import load_catalog
 from telemetry.templating import TemplateError, make_environment, render
+from tests.conftest import load_ansible_file
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = ROOT / "ansible" / "roles"
@@ -103,10 +103,7 @@ def _group_vars() -> dict[str, Any]:
 
 def _ansible_filters() -> dict[str, Any]:
     """The repository's own filter plugins, which group variable values use."""
-    spec = importlib.util.spec_from_file_location(
-        "telemetry_filters", ROOT / "ansible" / "filter_plugins" / "telemetry.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_ansible_file("filter_plugins/telemetry.py", "telemetry_filters")
     return module.FilterModule().filters()
 
 

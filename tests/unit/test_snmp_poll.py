@@ -19,14 +19,12 @@ import yaml
 
 from telemetry.snmp.client import ClientSettings
 from telemetry.snmp.hwfilter import PATH_ENV, HardwareFilter, load_filter
-from telemetry.snmp.localagent import SNMPD, LocalAgent, free_udp_port
+from telemetry.snmp.localagent import LocalAgent, free_udp_port
 from telemetry.snmp.measure import Measurement
 from telemetry.snmp.meters import CPU_STATES, METERS, Kind
 from telemetry.snmp.poller import HostPoller
 from telemetry.templating import make_environment
 
-pytestmark = pytest.mark.skipif(not Path(SNMPD).exists(), reason="snmpd not installed "
-                                "(tools/setup-host.sh installs it)")
 # Good polls wait as the pollsters do by default; failure cases give up fast.
 GOOD = ClientSettings()
 FAST = ClientSettings(timeout=0.5, retries=0)
