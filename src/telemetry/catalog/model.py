@@ -1,0 +1,114 @@
+"""The catalog's typed entries (see services.yml for what each field means)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    uid: int
+    home: str
+
+
+@dataclass(frozen=True)
+class Image:
+    name: str
+    parent: str | None
+    project_source: bool = False
+    extra_context: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    src: str
+    dest: str
+    owner: str
+    perm: str
+
+
+@dataclass(frozen=True)
+class Healthcheck:
+    """``port`` is the number the check targets: the container's own port named by
+    ``port_name``, or the first port of the ``peer`` service."""
+
+    type: str
+    port: int
+    port_name: str
+    peer: str | None = None
+    path: str = "/"
+    protocol: str = "tcp"
+
+
+@dataclass(frozen=True)
+class Container:
+    name: str
+    service: str
+    image: str
+    user: str
+    command: str
+    group: str
+    enabled: bool
+    ports: dict[str, int] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)
+    config_files: tuple[ConfigFile, ...] = ()
+    volumes: tuple[str, ...] = ()
+    network: str | None = None
+    healthcheck: Healthcheck | None = None
+    bootstrap: str | None = None
+    log_volumes: bool = False
+
+    @property
+    def enable_variable(self) -> str:
+        """The switch that turns this container on or off (enable_gnocchi_api)."""
+        return f"enable_{self.name.replace('-', '_')}"
+
+
+@dataclass(frozen=True)
+class Keystone:
+    """A service's keystone registration: its user, and its catalog entry when it has a type."""
+
+    user: str
+    type: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    group: str
+    enabled: bool
+    depends_on: tuple[str, ...]
+    containers: dict[str, Container]
+    # Where the service's containers write log files when log_to_file is set (the images'
+    # directory); the deploy mounts the `<service>_logs` volume there for logrotate to reach.
+    log_dir: str | None = None
+    databases: tuple[str, ...] = ()
+    keystone: Keystone | None = None
+
+    @property
+    def logs_volume(self) -> str | None:
+        return f"{self.name}_logs" if self.log_dir else None
+
+    def first_port(self) -> tuple[str, int] | None:
+        """(name, number) of the first port of its first container with ports: what a
+        peer's healthcheck targets and what waits for this service probe."""
+        for container in self.containers.values():
+            for name, number in container.ports.items():
+                return name, number
+        return None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    users: dict[str, User]
+    images: dict[str, Image]
+    profiles: dict[str, tuple[str, ...]]
+    services: dict[str, Service]
+
+    def containers(self) -> list[Container]:
+        return [c for s in self.services.values() for c in s.containers.values()]
+
+    def container(self, name: str) -> Container | None:
+        return next((c for c in self.containers() if c.name == name), None)
