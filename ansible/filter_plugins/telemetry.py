@@ -1,44 +1,19 @@
-"""Filters over catalog entries; the logic lives in telemetry.deploy.contract (shared with k8s)."""
+"""Filters over catalog entries; the logic lives in the telemetry package (shared with k8s)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from telemetry.deploy.contract import config_entry, engine_healthcheck
-
-
-def instances_var(container_name: str) -> str:
-    """The host variable listing a container's listen addresses, e.g. gnocchi_api_instances."""
-    return container_name.replace("-", "_") + "_instances"
+from telemetry.common.contract import config_entry, engine_healthcheck
+from telemetry.deploy.instances import instance_addresses
 
 
-def instance_addresses(hostvars: Mapping[str, Any], hosts: Sequence[str],
-                       container_name: str) -> list[str]:
-    """Every address a container listens on across `hosts`: the load balancer's backends.
-
-    A host runs one instance per address in its `<container>_instances` list (the all-in-one
-    runs two gnocchi-api), or one on its api_interface_address when the list is not set.
-    """
-    addresses: list[str] = []
-    for host in hosts:
-        host_vars = hostvars[host]
-        own = host_vars.get(instances_var(container_name)) or [host_vars["api_interface_address"]]
-        addresses += [address for address in own if address not in addresses]
-    return addresses
-
-
-def expand_instances(containers: Sequence[Mapping[str, Any]], host_vars: Mapping[str, Any],
-                     default_address: str) -> list[dict[str, Any]]:
-    """One entry per instance: the first keeps the catalog name, the next get -2, -3, ..."""
-    expanded: list[dict[str, Any]] = []
-    for container in containers:
-        addresses = host_vars.get(instances_var(container["name"])) or [default_address]
-        for index, address in enumerate(addresses, start=1):
-            name = container["name"] if index == 1 else f"{container['name']}-{index}"
-            expanded.append({**container, "name": name, "listen_address": address,
-                             "first_instance": index == 1})
-    return expanded
+def selected_services(order: Sequence[str], run_tags: Sequence[str],
+                      skip_tags: Sequence[str]) -> list[str]:
+    """The services of the catalog order that --tags/--skip-tags select (a service's tag is
+    its name, as Kolla-Ansible's plays are tagged)."""
+    everything = "all" in run_tags or not run_tags
+    return [s for s in order if (everything or s in run_tags) and s not in skip_tags]
 
 
 class FilterModule:
@@ -46,4 +21,4 @@ class FilterModule:
         return {"telemetry_config_entry": config_entry,
                 "telemetry_healthcheck": engine_healthcheck,
                 "telemetry_instance_addresses": instance_addresses,
-                "telemetry_expand_instances": expand_instances}
+                "telemetry_selected_services": selected_services}

@@ -1,14 +1,27 @@
-"""The filters that turn the inventory into container instances and load-balancer backends."""
+"""The Ansible plugins that turn the catalog and the inventory into this host's containers,
+load-balancer backends and the deploy order."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from telemetry.catalog import catalog_variables, load_catalog
 from tests.conftest import load_ansible_file
 
 filters = load_ansible_file("filter_plugins/telemetry.py", "telemetry_filters")
+lookup = load_ansible_file("lookup_plugins/telemetry_catalog.py", "telemetry_catalog_lookup")
 
 HOSTVARS = {"control01": {"api_interface_address": "10.0.0.11"},
             "control02": {"api_interface_address": "10.0.0.12",
                           "gnocchi_api_instances": ["10.0.0.12", "10.0.0.13"]}}
+GROUPS = {"all": ["control01", "control02", "compute01"], "control": ["control01", "control02"],
+          "compute": ["compute01"]}
+
+
+def _host_values(host: str, **overrides: Any) -> dict[str, Any]:
+    catalog = load_catalog()
+    return {**catalog_variables(catalog), **HOSTVARS.get(host, {"api_interface_address": "x"}),
+            "inventory_hostname": host, "groups": GROUPS, **overrides}
 
 
 def test_backends_are_every_host_of_the_group_with_each_instance_address() -> None:
@@ -19,9 +32,42 @@ def test_backends_are_every_host_of_the_group_with_each_instance_address() -> No
 
 
 def test_a_second_instance_gets_its_own_name_and_address_and_no_bootstrap() -> None:
-    containers = [{"name": "gnocchi-api", "bootstrap": "gnocchi-upgrade"},
-                  {"name": "gnocchi-metricd", "bootstrap": None}]
-    expanded = filters.expand_instances(containers, HOSTVARS["control02"], "10.0.0.12")
+    expanded = lookup._host_containers(load_catalog(), "gnocchi", _host_values("control02"))
     assert [(c["name"], c["listen_address"], c["first_instance"]) for c in expanded] == [
         ("gnocchi-api", "10.0.0.12", True), ("gnocchi-api-2", "10.0.0.13", False),
         ("gnocchi-metricd", "10.0.0.12", True)]
+
+
+def test_containers_follow_placement_and_switches() -> None:
+    catalog = load_catalog()
+    assert lookup._host_containers(catalog, "mariadb", _host_values("compute01")) == []
+    assert [c["name"] for c in lookup._host_containers(
+        catalog, "snmpd", _host_values("compute01"))] == ["snmpd"]
+    ceilometer = lookup._host_containers(catalog, "ceilometer", _host_values(
+        "compute01", enable_ceilometer_compute=True))
+    assert [c["name"] for c in ceilometer] == ["ceilometer-compute"]
+    aodh = lookup._host_containers(catalog, "aodh", _host_values(
+        "control01", enable_aodh_listener=False))
+    assert "aodh-listener" not in [c["name"] for c in aodh]
+
+
+def test_one_port_override_reaches_the_container_and_its_healthcheck() -> None:
+    values = _host_values("control01", gnocchi_api_port=9041)
+    api = lookup._host_containers(load_catalog(), "gnocchi", values)[0]
+    assert api["ports"] == {"gnocchi_api": 9041}
+    check = filters.engine_healthcheck(api["healthcheck"], api["listen_address"])
+    assert check["test"][-1] == "http://10.0.0.11:9041/healthcheck"
+
+
+def test_the_cron_container_mounts_every_services_logs() -> None:
+    cron = lookup._host_containers(load_catalog(), "cron", _host_values(
+        "control01", enable_cron=True))[0]
+    assert "gnocchi_logs:/var/log/gnocchi" in cron["volumes"]
+    assert "mariadb_logs:/var/log/mysql" in cron["volumes"]
+
+
+def test_tags_select_services_of_the_order() -> None:
+    order = ["mariadb", "keystone", "gnocchi"]
+    assert filters.selected_services(order, ["all"], []) == order
+    assert filters.selected_services(order, ["gnocchi", "mariadb"], []) == ["mariadb", "gnocchi"]
+    assert filters.selected_services(order, ["all"], ["keystone"]) == ["mariadb", "gnocchi"]

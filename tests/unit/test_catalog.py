@@ -5,7 +5,9 @@ import copy
 import pytest
 import yaml
 
-from telemetry.catalog import CatalogError, default_catalog_path, load_catalog, parse_catalog
+from telemetry.catalog import (CatalogError, CatalogVariableError, catalog_variables,
+                               default_catalog_path, keystone_registration, load_catalog,
+                               parse_catalog, resolve, service_order)
 
 
 @pytest.fixture
@@ -27,10 +29,12 @@ def test_catalog_loads_every_service_the_stack_needs() -> None:
 def test_container_fields_are_resolved() -> None:
     catalog = load_catalog()
     api = catalog.services["gnocchi"].containers["gnocchi-api"]
-    assert api.ports == {"gnocchi": 8041}
+    assert api.ports == {"gnocchi_api": 8041}
     assert api.healthcheck is not None and api.healthcheck.port == 8041
     assert api.config_files[0].dest == "/etc/gnocchi/gnocchi.conf"
     assert catalog.services["gnocchi"].depends_on == ("mariadb", "redis", "keystone")
+    metricd = catalog.services["gnocchi"].containers["gnocchi-metricd"].healthcheck
+    assert metricd is not None and (metricd.peer, metricd.port) == ("redis", 6379)
     assert catalog.services["ceilometer"].containers["ceilometer-compute"].enabled is False
 
 
@@ -42,7 +46,7 @@ def test_every_user_has_a_distinct_fixed_uid() -> None:
 def test_unknown_image_names_service_and_field(raw: dict) -> None:
     broken = copy.deepcopy(raw)
     broken["services"]["gnocchi"]["containers"]["gnocchi-api"]["image"] = "gnocchi-apii"
-    with pytest.raises(CatalogError, match=r"service gnocchi, container gnocchi-api: field "
+    with pytest.raises(CatalogError, match=r"service gnocchi, container gnocchi-api: key "
                                            r"'image' names unknown image 'gnocchi-apii'"):
         parse_catalog(broken)
 
@@ -50,7 +54,7 @@ def test_unknown_image_names_service_and_field(raw: dict) -> None:
 def test_missing_command_is_reported(raw: dict) -> None:
     broken = copy.deepcopy(raw)
     del broken["services"]["redis"]["containers"]["redis"]["command"]
-    with pytest.raises(CatalogError, match=r"service redis, container redis: field 'command' "
+    with pytest.raises(CatalogError, match=r"service redis, container redis: key 'command' "
                                            r"is required"):
         parse_catalog(broken)
 
@@ -59,19 +63,19 @@ def test_healthcheck_port_must_be_a_declared_port(raw: dict) -> None:
     broken = copy.deepcopy(raw)
     broken["services"]["keystone"]["containers"]["keystone"]["healthcheck"]["port"] = "admin"
     with pytest.raises(CatalogError, match=r"service keystone, container keystone, healthcheck: "
-                                           r"field 'port' names 'admin'"):
+                                           r"key 'port' names 'admin'"):
         parse_catalog(broken)
 
 
 def test_bad_perm_and_unknown_dependency(raw: dict) -> None:
     broken = copy.deepcopy(raw)
     broken["services"]["redis"]["containers"]["redis"]["config_files"][0]["perm"] = "600"
-    with pytest.raises(CatalogError, match="field 'perm' must be an octal mode"):
+    with pytest.raises(CatalogError, match="key 'perm' must be an octal mode"):
         parse_catalog(broken)
     broken = copy.deepcopy(raw)
     broken["services"]["aodh"]["depends_on"].append("ceilometre")
-    with pytest.raises(CatalogError, match="service aodh: depends_on names unknown service "
-                                           "'ceilometre'"):
+    with pytest.raises(CatalogError, match="service aodh: key 'depends_on' names unknown "
+                                           "service 'ceilometre'"):
         parse_catalog(broken)
 
 
@@ -82,7 +86,7 @@ def test_image_cycle_and_unknown_parent(raw: dict) -> None:
         parse_catalog(broken)
     broken = copy.deepcopy(raw)
     broken["images"]["redis"]["parent"] = "debian"
-    with pytest.raises(CatalogError, match="image redis: field 'parent' names unknown image"):
+    with pytest.raises(CatalogError, match="image redis: key 'parent' names unknown image"):
         parse_catalog(broken)
 
 
@@ -91,3 +95,143 @@ def test_profile_with_unknown_image(raw: dict) -> None:
     broken["profiles"]["infra"].append("postgres")
     with pytest.raises(CatalogError, match="profile infra: unknown image 'postgres'"):
         parse_catalog(broken)
+
+
+# --- strictness -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("where", "typo"), [
+    (("services", "gnocchi", "containers", "gnocchi-api"), "healtcheck"),
+    (("services", "redis", "containers", "redis"), "volume"),
+    (("services", "aodh"), "depend_on"),
+    (("images", "redis"), "parnet"),
+])
+def test_a_typo_in_a_key_is_an_error_naming_entry_and_key(raw: dict, where: tuple[str, ...],
+                                                          typo: str) -> None:
+    broken = copy.deepcopy(raw)
+    entry = broken
+    for key in where:
+        entry = entry[key]
+    entry[typo] = entry.get(typo.replace("healtcheck", "healthcheck"), [])
+    with pytest.raises(CatalogError, match=rf"unknown key '{typo}'; known keys: "):
+        parse_catalog(broken)
+
+
+def test_a_wrong_type_names_the_key(raw: dict) -> None:
+    broken = copy.deepcopy(raw)
+    broken["services"]["redis"]["containers"]["redis"]["enabled"] = "yes"
+    with pytest.raises(CatalogError, match=r"service redis, container redis: key 'enabled' "
+                                           r"must be true or false, got 'yes'"):
+        parse_catalog(broken)
+    broken = copy.deepcopy(raw)
+    broken["services"]["redis"]["containers"]["redis"]["ports"]["redis"] = True
+    with pytest.raises(CatalogError, match="key 'ports' entry 'redis' is not a port number"):
+        parse_catalog(broken)
+
+
+def test_a_healthcheck_peer_must_be_a_known_service_with_ports(raw: dict) -> None:
+    broken = copy.deepcopy(raw)
+    broken["services"]["aodh"]["containers"]["aodh-listener"]["healthcheck"]["peer"] = "rabbit"
+    with pytest.raises(CatalogError, match=r"container aodh-listener, healthcheck: key 'peer' "
+                                           r"names unknown service 'rabbit'"):
+        parse_catalog(broken)
+    broken = copy.deepcopy(raw)
+    broken["services"]["aodh"]["containers"]["aodh-listener"]["healthcheck"]["peer"] = "toolbox"
+    with pytest.raises(CatalogError, match="names 'toolbox', which has no ports"):
+        parse_catalog(broken)
+
+
+def test_an_established_check_names_a_peer_not_a_number(raw: dict) -> None:
+    broken = copy.deepcopy(raw)
+    broken["services"]["aodh"]["containers"]["aodh-listener"]["healthcheck"] = {
+        "type": "established", "port": 5672}
+    with pytest.raises(CatalogError, match="names the service it talks to"):
+        parse_catalog(broken)
+
+
+def test_port_names_are_unique_because_they_are_variables(raw: dict) -> None:
+    broken = copy.deepcopy(raw)
+    broken["services"]["aodh"]["containers"]["aodh-api"]["ports"] = {"gnocchi_api": 8042}
+    broken["services"]["aodh"]["containers"]["aodh-api"]["healthcheck"]["port"] = "gnocchi_api"
+    with pytest.raises(CatalogError, match="port name 'gnocchi_api' is also used by gnocchi-api"):
+        parse_catalog(broken)
+
+
+def test_a_dependency_cycle_is_refused(raw: dict) -> None:
+    broken = copy.deepcopy(raw)
+    broken["services"]["mariadb"]["depends_on"] = ["aodh"]
+    with pytest.raises(CatalogError, match="makes a cycle: .*aodh.*mariadb"):
+        parse_catalog(broken)
+
+
+def test_the_cli_exit_code_of_a_catalog_error_is_bad_input() -> None:
+    assert CatalogError("x").exit_code == 2
+
+
+# --- what the engines derive ----------------------------------------------------------------
+
+
+def test_one_order_dependencies_first_snmpd_before_ceilometer() -> None:
+    catalog = load_catalog()
+    order = service_order(catalog)
+    assert sorted(order) == sorted(catalog.services)
+    for service in catalog.services.values():
+        for dependency in service.depends_on:
+            assert order.index(dependency) < order.index(service.name), (dependency, service)
+    assert order.index("snmpd") < order.index("ceilometer")
+
+
+def test_derived_variables_are_the_catalog_facts() -> None:
+    values = catalog_variables(load_catalog())
+    assert values["gnocchi_api_port"] == 8041 and values["mariadb_port"] == 3306
+    assert values["gnocchi_database_name"] == values["gnocchi_database_user"] == "gnocchi"
+    assert values["aodh_keystone_user"] == "aodh"
+    assert values["enable_ceilometer_compute"] is False and values["enable_gnocchi_api"] is True
+    assert "/var/log/mysql/*.log" in values["logrotate_log_paths"]
+    assert values["telemetry_service_order"] == service_order(load_catalog())
+
+
+def test_a_port_override_reaches_the_port_the_healthchecks_and_the_peers() -> None:
+    catalog = load_catalog()
+    values = {**catalog_variables(catalog), "gnocchi_api_port": 9041, "redis_port": "6380"}
+    resolved = resolve(catalog, values)
+    api = resolved.services["gnocchi"].containers["gnocchi-api"]
+    assert api.ports == {"gnocchi_api": 9041}
+    assert api.healthcheck is not None and api.healthcheck.port == 9041
+    metricd = resolved.services["gnocchi"].containers["gnocchi-metricd"]
+    assert metricd.healthcheck is not None and metricd.healthcheck.port == 6380
+
+
+def test_memcached_listens_where_the_engine_says() -> None:
+    catalog = load_catalog()
+    values = {**catalog_variables(catalog), "api_interface_address": "10.0.0.5",
+              "memcached_port": 11311}
+    ansible = resolve(catalog, values).services["memcached"].containers["memcached"]
+    assert ansible.command.split()[1:3] == ["-p", "11311"]
+    assert ansible.command.split()[-2:] == ["-l", "10.0.0.5"]
+    kubernetes = resolve(catalog, values, "KUBERNETES").services["memcached"]
+    assert kubernetes.containers["memcached"].command.endswith("-l 0.0.0.0")
+
+
+def test_two_services_on_one_port_is_an_error_naming_both() -> None:
+    catalog = load_catalog()
+    with pytest.raises(CatalogVariableError, match="aodh_api_port is 8041, the port of "
+                                                   "gnocchi_api_port too"):
+        resolve(catalog, {**catalog_variables(catalog), "aodh_api_port": 8041})
+    with pytest.raises(CatalogVariableError, match="gnocchi_api_port must be a port number"):
+        resolve(catalog, {**catalog_variables(catalog), "gnocchi_api_port": "http"})
+
+
+def test_keystone_registration_comes_from_the_catalog_entries() -> None:
+    catalog = load_catalog()
+    values = {**catalog_variables(catalog), "openstack_region_name": "R1",
+              **{f"{s}_keystone_password": f"pw-{s}" for s in ("gnocchi", "aodh", "ceilometer")},
+              **{f"{s}_{kind}_url": f"http://{s}-{kind}" for s in ("gnocchi", "aodh")
+                 for kind in ("public", "internal")}}
+    spec = keystone_registration(catalog, values)
+    assert [u["name"] for u in spec["users"]] == ["gnocchi", "aodh", "ceilometer"]
+    assert {s["name"]: s["type"] for s in spec["services"]} == {"gnocchi": "metric",
+                                                                 "aodh": "alarming"}
+    gnocchi = spec["services"][0]["endpoints"]
+    assert gnocchi == {"public": "http://gnocchi-public", "internal": "http://gnocchi-internal",
+                       "admin": "http://gnocchi-internal"}

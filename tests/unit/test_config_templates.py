@@ -25,7 +25,7 @@ import jinja2.meta
 import pytest
 import yaml
 
-from telemetry.catalog import load_catalog
+from telemetry.catalog import catalog_variables, load_catalog
 from telemetry.templating import TemplateError, make_environment, render
 from tests.conftest import load_ansible_file
 
@@ -86,8 +86,9 @@ LISTEN_DIRECTIVES = {
 
 
 def _template_defaults() -> dict[str, Any]:
-    """all/main.yml: the templates' variables, plain values only."""
-    return copy.deepcopy(_load_yaml(GROUP_VARS))
+    """The catalog's derived defaults under all/main.yml: the templates' variables, plain
+    values only (the vars plugin gives Ansible the first, telemetry-k8s layers them first)."""
+    return {**catalog_variables(load_catalog()), **copy.deepcopy(_load_yaml(GROUP_VARS))}
 
 
 def _group_vars() -> dict[str, Any]:
@@ -616,23 +617,15 @@ def test_every_catalog_config_file_has_a_template_in_its_role() -> None:
     assert not missing, missing
 
 
-def test_ports_are_the_catalog_ports() -> None:
-    group_vars = _group_vars()
-    catalog: Mapping[str, Any] = load_catalog().services
-    expected = {
-        "mariadb_port": catalog["mariadb"].containers["mariadb"].ports["mysql"],
-        "rabbitmq_port": catalog["rabbitmq"].containers["rabbitmq"].ports["amqp"],
-        "memcached_port": catalog["memcached"].containers["memcached"].ports["memcached"],
-        "redis_port": catalog["redis"].containers["redis"].ports["redis"],
-        "keystone_public_port": catalog["keystone"].containers["keystone"].ports["keystone"],
-        "gnocchi_api_port": catalog["gnocchi"].containers["gnocchi-api"].ports["gnocchi"],
-        "aodh_api_port": catalog["aodh"].containers["aodh-api"].ports["aodh"],
-        "snmp_port": catalog["snmpd"].containers["snmpd"].ports["snmp"],
-        "keystone_lb_port": catalog["loadbalancer"].containers["nginx"].ports["keystone_lb"],
-        "gnocchi_lb_port": catalog["loadbalancer"].containers["nginx"].ports["gnocchi_lb"],
-        "aodh_lb_port": catalog["loadbalancer"].containers["nginx"].ports["aodh_lb"],
-    }
-    assert {key: group_vars[key] for key in expected} == expected
+def test_ports_are_written_once_in_the_catalog() -> None:
+    """group_vars copies no port: every NAME_port is the catalog's, through the vars plugin."""
+    catalog = load_catalog()
+    port_variables = {f"{name}_port" for c in catalog.containers() for name in c.ports}
+    for path in sorted(GROUP_VARS_DIR.glob("*.y*ml")):
+        copies = port_variables & set(_load_yaml(path) or {})
+        assert not copies, f"{path} copies catalog ports {sorted(copies)}"
+    assert {"gnocchi_api_port", "keystone_public_port", "mariadb_port",
+            "gnocchi_lb_port"} <= set(_template_defaults())
 
 
 def test_group_vars_defaults() -> None:

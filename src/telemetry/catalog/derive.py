@@ -8,11 +8,13 @@ listener, the healthcheck, the probe, the Service and the keystone endpoint alik
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 import jinja2
+import jinja2.meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from telemetry.catalog.model import Catalog, Container, Healthcheck, Service
@@ -79,18 +81,24 @@ def container_enabled(values: Mapping[str, Any], container: Container) -> bool:
 
 def resolve(catalog: Catalog, values: Mapping[str, Any], engine: str | None = None) -> Catalog:
     """The catalog as these variables make it: ports from <name>_port, healthchecks aimed at
-    the resolved ports, commands rendered. ``engine`` defaults to orchestration_engine."""
+    the resolved ports, commands rendered. ``engine`` defaults to orchestration_engine.
+
+    ``values`` is read key by key (Ansible's variables are templated on access)."""
     engine = engine or str(values.get("orchestration_engine", "ANSIBLE"))
     ports = _resolved_ports(catalog, values)
     listen = (KUBERNETES_LISTEN_ADDRESS if engine == "KUBERNETES"
               else str(values.get("api_interface_address", "127.0.0.1")))
-    context = {**values, "listen_address": listen}
+    context = ChainMap({"listen_address": listen}, dict(_port_values(ports)), values)
     services: dict[str, Service] = {}
     for service in catalog.services.values():
         containers = {name: _resolve_container(c, ports, context)
                       for name, c in service.containers.items()}
         services[service.name] = replace(service, containers=containers)
     return replace(catalog, services=services)
+
+
+def _port_values(ports: Mapping[str, int]) -> dict[str, int]:
+    return {port_variable(name): number for name, number in ports.items()}
 
 
 def _resolved_ports(catalog: Catalog, values: Mapping[str, Any]) -> dict[str, int]:
@@ -133,13 +141,21 @@ _COMMANDS = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, auto
 
 
 def render_command(container: Container, context: Mapping[str, Any]) -> str:
+    """The container's command template rendered with the variables it names (only those are
+    read, so a lazily templated mapping templates nothing else)."""
     if "{" not in container.command:
         return container.command
+    where = f"service {container.service}, container {container.name}: key 'command'"
     try:
-        return _COMMANDS.from_string(container.command).render(**context)
+        template = _COMMANDS.parse(container.command)
+        names = jinja2.meta.find_undeclared_variables(template)
+        missing = sorted(name for name in names if name not in context)
+        if missing:
+            raise CatalogVariableError(f"{where} uses undefined variable(s) {', '.join(missing)}")
+        return _COMMANDS.from_string(container.command).render(
+            {name: context[name] for name in names})
     except jinja2.TemplateError as exc:
-        raise CatalogVariableError(f"service {container.service}, container {container.name}: key "
-                            f"'command' does not render: {exc}") from None
+        raise CatalogVariableError(f"{where} does not render: {exc}") from None
 
 
 # --- what the bootstrap one-shots get -------------------------------------------------------

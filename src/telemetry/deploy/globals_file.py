@@ -1,8 +1,9 @@
 """etc/telemetry/globals.yml: every Ansible option with its default, commented out, Kolla style.
 
-The defaults live once, in ansible/group_vars/all/*.yml; this file is derived from them
-(`python3 -m telemetry.deploy.globals_file > etc/telemetry/globals.yml`) and a unit test keeps
-the shipped copy in step.
+The defaults live once, in the catalog (the values it derives: ports, database names, service
+users, enable_<container> switches) and in ansible/group_vars/all/*.yml; this file is generated
+from both (`python3 -m telemetry.deploy.globals_file > etc/telemetry/globals.yml`) and a unit
+test keeps the shipped copy in step.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import yaml
+
+from telemetry.catalog import catalog_variables, load_catalog
 from telemetry.paths import project_root
 
 SOURCES = ("ansible/group_vars/all/main.yml", "ansible/group_vars/all/deploy.yml")
@@ -20,7 +24,8 @@ HEADER = """\
 # telemetry-genpwd. Per-file overrides of the rendered configs go under <configdir>/config/
 # (global.conf, <file>, <service>/<file>, <service>/<container>/<file>, <service>/<host>/<file>).
 #
-# Generated from ansible/group_vars/all/*.yml by: python3 -m telemetry.deploy.globals_file
+# Generated from the catalog and ansible/group_vars/all/*.yml by:
+#   python3 -m telemetry.deploy.globals_file > etc/telemetry/globals.yml
 """
 
 
@@ -36,8 +41,24 @@ def commented(text: str) -> str:
     return "\n".join(line for line in lines if line is not None)
 
 
+# Derived values that are the catalog's business, not an operator's knob.
+_NOT_OPTIONS = ("telemetry_service_order",)
+
+
+def catalog_defaults() -> str:
+    """The catalog's derived defaults as commented YAML lines, one per option."""
+    values = catalog_variables(load_catalog())
+    lines = ["# Derived from src/telemetry/catalog/services.yml: every port (NAME_port), database",
+             "# name and user, service user, and the enable_<container> switches."]
+    for key, value in values.items():
+        if key not in _NOT_OPTIONS:
+            dumped = yaml.safe_dump({key: value}, default_flow_style=True, width=1000).strip()
+            lines.append("#" + dumped.removeprefix("{").removesuffix("}"))
+    return "\n".join(lines) + "\n"
+
+
 def render(root: Path) -> str:
-    parts = [HEADER]
+    parts = [HEADER, "\n########## from the catalog\n", catalog_defaults()]
     for source in SOURCES:
         parts.append(f"\n########## from {source}\n")
         parts.append(commented((root / source).read_text()).strip("\n") + "\n")

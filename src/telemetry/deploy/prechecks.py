@@ -6,16 +6,17 @@ import json
 import shutil
 import socket
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from telemetry.catalog import Container, load_catalog
+from telemetry.catalog import (CatalogVariableError, Container, catalog_variables, load_catalog,
+                               resolve)
+from telemetry.common.engine import EngineUnreachable, connect
+from telemetry.deploy.ansible_tools import ansible_tool
 from telemetry.deploy.stack import deployed_containers
-from telemetry.image.engine import EngineUnreachable, connect
 from telemetry.paths import project_root
 
 MIN_MEMORY_GIB = 4
@@ -54,7 +55,7 @@ def check_globals(configdir: Path) -> Result:
         return Result("globals", False, f"{path} is not valid YAML: {exc}")
     if data is not None and not isinstance(data, dict):
         return Result("globals", False, f"{path} must be a mapping of option: value")
-    problems = switch_problems(data or {})
+    problems = switch_problems(data or {}) + port_problems(data or {})
     if problems:
         return Result("globals", False, f"{path}: {'; '.join(problems)}")
     return Result("globals", True, f"{len(data or {})} overrides")
@@ -62,7 +63,23 @@ def check_globals(configdir: Path) -> Result:
 
 def service_switches() -> list[str]:
     """The enable_<container> switches the deploy honours (one per catalog container)."""
-    return sorted(f"enable_{c.name.replace('-', '_')}" for c in load_catalog().containers())
+    return sorted(c.enable_variable for c in load_catalog().containers())
+
+
+def port_problems(overrides: dict) -> list[str]:
+    """A <port>_port override that is not a port, or that puts two services on one port."""
+    catalog = load_catalog()
+    try:
+        resolve(catalog, {**catalog_variables(catalog), **overrides})
+    except CatalogVariableError as exc:
+        return [str(exc)]
+    return []
+
+
+def deploy_ports(overrides: dict) -> list[Container]:
+    """The catalog's containers with the ports these overrides give them."""
+    catalog = load_catalog()
+    return resolve(catalog, {**catalog_variables(catalog), **overrides}).containers()
 
 
 def switch_problems(overrides: dict) -> list[str]:
@@ -81,27 +98,31 @@ def switch_problems(overrides: dict) -> list[str]:
 
 
 def check_inventory(inventory: Path) -> Result:
-    command = [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(inventory),
-               "--list"]
+    command = [ansible_tool("ansible-inventory"), "-i", str(inventory), "--list"]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         return Result("inventory", False, f"{inventory}: {result.stderr.strip()[-300:]}")
     groups = json.loads(result.stdout)
-    missing = [g for g in ("control", "loadbalancer") if not groups.get(g, {}).get("hosts")]
+    wanted = sorted({c.group for c in load_catalog().containers() if c.enabled} - {"all"})
+    missing = [g for g in wanted if not groups.get(g, {}).get("hosts")
+               and not groups.get(g, {}).get("children")]
     if missing:
         return Result("inventory", False, f"{inventory}: groups without hosts: {missing}")
     return Result("inventory", True, f"{inventory}")
 
 
-def check_engine_and_ports(engine_url: str) -> list[Result]:
+def check_engine_and_ports(engine_url: str, overrides: dict) -> list[Result]:
     try:
         client = connect(engine_url, timeout=30)
     except EngineUnreachable as exc:
         return [Result("engine", False, str(exc).splitlines()[0])]
-    catalog = load_catalog()
-    ours = {d.container.name for d in deployed_containers(client, catalog)
+    ours = {d.container.name for d in deployed_containers(client, load_catalog())
             if d.container.status == "running"}
-    busy = busy_ports(catalog.containers(), ours)
+    try:
+        containers = deploy_ports(overrides)
+    except CatalogVariableError as exc:
+        return [Result("engine", True, engine_url), Result("ports", False, str(exc))]
+    busy = busy_ports(containers, ours)
     return [Result("engine", True, engine_url),
             Result("ports", not busy, f"in use by something else: {', '.join(busy)}" if busy
                    else "every service port is free or ours")]
@@ -136,11 +157,21 @@ def check_disk() -> Result:
                                                f"(need {MIN_DISK_GIB})")
 
 
+def _overrides(configdir: Path) -> dict:
+    """globals.yml's values when it is a readable mapping (check_globals reports otherwise)."""
+    try:
+        data = yaml.safe_load((configdir / "globals.yml").read_text())
+    except (OSError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def run_prechecks(configdir: Path, inventory: Path | None, engine_url: str) -> int:
     inventory = inventory or project_root() / "ansible/inventory/all-in-one"
     checks: list[Callable[[], Result | list[Result]]] = [
         lambda: check_inventory(inventory), lambda: check_globals(configdir),
-        lambda: check_passwords(configdir), lambda: check_engine_and_ports(engine_url),
+        lambda: check_passwords(configdir),
+        lambda: check_engine_and_ports(engine_url, _overrides(configdir)),
         check_memory, check_disk]
     results: list[Result] = []
     for run in checks:

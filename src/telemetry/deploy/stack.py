@@ -1,11 +1,11 @@
-"""The deployed containers on this host, in the catalog's dependency order."""
+"""The deployed containers on this host, in the catalog's one dependency order."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from telemetry.catalog import Catalog
+from telemetry.catalog import Catalog, service_order
 
 SERVICE_LABEL = "telemetry.service"
 
@@ -14,23 +14,6 @@ SERVICE_LABEL = "telemetry.service"
 class Deployed:
     service: str
     container: Any
-
-
-def service_order(catalog: Catalog) -> list[str]:
-    """Services with their dependencies first (the order deploy.yml's plays follow)."""
-    ordered: list[str] = []
-
-    def visit(name: str, trail: tuple[str, ...]) -> None:
-        if name in ordered:
-            return
-        for dependency in catalog.services[name].depends_on:
-            if dependency not in trail:
-                visit(dependency, (*trail, name))
-        ordered.append(name)
-
-    for name in catalog.services:
-        visit(name, ())
-    return ordered
 
 
 def deployed_containers(client: Any, catalog: Catalog) -> list[Deployed]:
