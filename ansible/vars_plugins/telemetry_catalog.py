@@ -16,6 +16,7 @@ from typing import Any
 from ansible.errors import AnsibleError
 from ansible.inventory.group import Group
 from ansible.plugins.vars import BaseVarsPlugin
+from ansible.template import trust_as_template
 
 DOCUMENTATION = """
 name: telemetry_catalog
@@ -27,15 +28,40 @@ description: Gives group all the variables telemetry.catalog.catalog_variables d
 @lru_cache(maxsize=1)
 def _catalog_variables() -> dict[str, Any]:
     try:
-        from telemetry.catalog import CatalogError, catalog_variables, load_catalog
+        from telemetry.catalog import (
+            CatalogError,
+            backend_containers,
+            catalog_variables,
+            load_catalog,
+        )
     except ImportError as exc:
         raise AnsibleError("the telemetry package is not importable by Ansible's Python on the "
                            "controller: run ansible-playbook from the project's venv "
                            "(.venv/bin)") from exc
     try:
-        return catalog_variables(load_catalog())
+        catalog = load_catalog()
     except CatalogError as exc:
         raise AnsibleError(f"service catalog: {exc}") from None
+    values = catalog_variables(catalog)
+    # The Ansible engine's backends: every address the container listens on across the hosts
+    # of its group (filter_plugins/telemetry.py, from each host's <container>_instances).
+    for container in backend_containers(catalog):
+        values[f"{container.variable_stem}_backend_addresses"] = (
+            "{{ hostvars | telemetry_instance_addresses(groups['" + container.group + "'], '"
+            + container.name + "') }}")
+    return _trusted(values)
+
+
+def _trusted(value: Any) -> Any:
+    """Derived values refer to other variables ("{{ gnocchi_lb_port }}"): Ansible templates
+    only strings it trusts, and these come from the project's own catalog code."""
+    if isinstance(value, str) and "{{" in value:
+        return trust_as_template(value)
+    if isinstance(value, dict):
+        return {key: _trusted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_trusted(item) for item in value]
+    return value
 
 
 class VarsModule(BaseVarsPlugin):

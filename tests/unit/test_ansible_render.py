@@ -85,3 +85,5 @@ def test_two_services_on_one_port_stop_the_play_naming_both(tmp_path: Path) -> N
     result, nodes = _genconfig(tmp_path, {"aodh_api_port": 8041})
     assert result.returncode != 0
     assert "aodh_api_port is 8041, the port of gnocchi_api_port too" in result.stdout
+    # It stopped before rendering anything: no container's config dir was written.
+    assert not nodes.exists() or not [p for p in nodes.iterdir() if p.is_dir()]

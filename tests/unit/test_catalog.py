@@ -5,9 +5,17 @@ import copy
 import pytest
 import yaml
 
-from telemetry.catalog import (CatalogError, CatalogVariableError, catalog_variables,
-                               default_catalog_path, keystone_registration, load_catalog,
-                               parse_catalog, resolve, service_order)
+from telemetry.catalog import (
+    CatalogError,
+    CatalogVariableError,
+    catalog_variables,
+    default_catalog_path,
+    keystone_registration,
+    load_catalog,
+    parse_catalog,
+    resolve,
+    service_order,
+)
 
 
 @pytest.fixture
@@ -160,7 +168,7 @@ def test_port_names_are_unique_because_they_are_variables(raw: dict) -> None:
 def test_a_dependency_cycle_is_refused(raw: dict) -> None:
     broken = copy.deepcopy(raw)
     broken["services"]["mariadb"]["depends_on"] = ["aodh"]
-    with pytest.raises(CatalogError, match="makes a cycle: .*aodh.*mariadb"):
+    with pytest.raises(CatalogError, match=r"makes a cycle: .*aodh.*mariadb"):
         parse_catalog(broken)
 
 
@@ -235,3 +243,24 @@ def test_keystone_registration_comes_from_the_catalog_entries() -> None:
     gnocchi = spec["services"][0]["endpoints"]
     assert gnocchi == {"public": "http://gnocchi-public", "internal": "http://gnocchi-internal",
                        "admin": "http://gnocchi-internal"}
+
+
+def test_load_balancer_frontends_name_a_port_and_a_container_with_ports(raw: dict) -> None:
+    nginx = ("services", "loadbalancer", "containers", "nginx")
+    broken = copy.deepcopy(raw)
+    broken[nginx[0]][nginx[1]][nginx[2]][nginx[3]]["frontends"]["gnocchi_lbb"] = "gnocchi-api"
+    with pytest.raises(CatalogError, match="key 'frontends' names 'gnocchi_lbb', not one of"):
+        parse_catalog(broken)
+    broken = copy.deepcopy(raw)
+    broken[nginx[0]][nginx[1]][nginx[2]][nginx[3]]["frontends"]["gnocchi_lb"] = "gnocchi-metricd"
+    with pytest.raises(CatalogError, match="names 'gnocchi-metricd', which is not a container "
+                                           "with ports"):
+        parse_catalog(broken)
+
+
+def test_frontends_are_templates_of_the_port_and_backend_variables() -> None:
+    frontends = catalog_variables(load_catalog())["loadbalancer_frontends"]
+    gnocchi = next(f for f in frontends if f["name"] == "gnocchi_api")
+    assert gnocchi == {"name": "gnocchi_api", "listen_port": "{{ gnocchi_lb_port }}",
+                       "backend_port": "{{ gnocchi_api_port }}",
+                       "backends": "{{ gnocchi_api_backend_addresses }}"}

@@ -15,7 +15,6 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -92,8 +91,10 @@ def _template_defaults() -> dict[str, Any]:
 
 
 def _group_vars() -> dict[str, Any]:
-    """Every group variable of `all` as Ansible loads them: all/main.yml, then all/*.yml."""
-    variables = _template_defaults()
+    """Every group variable of `all` as Ansible loads them: what the catalog's vars plugin
+    derives, then all/main.yml, then all/*.yml."""
+    plugin = load_ansible_file("vars_plugins/telemetry_catalog.py", "telemetry_vars_plugin")
+    variables = {**plugin._catalog_variables(), **_template_defaults()}
     seen = {GROUP_VARS.resolve()}
     for path in sorted(GROUP_VARS_DIR.glob("*.y*ml")):
         if path.resolve() not in seen:
@@ -143,6 +144,9 @@ def _resolve(variables: dict[str, Any]) -> dict[str, Any]:
     pending = {key for key, value in variables.items() if "{{" in repr(value)}
 
     def resolved(value: Any) -> Any:
+        reference = re.fullmatch(r"\{\{\s*(\w+)\s*\}\}", value) if isinstance(value, str) else None
+        if reference and reference.group(1) in variables:
+            return variables[reference.group(1)]  # "{{ x }}" is x itself, a list stays a list
         if isinstance(value, str) and "{{" in value:
             return _compiled(value).render(**variables)
         if isinstance(value, dict):
@@ -335,7 +339,8 @@ def test_ansible_listens_on_the_host_address_kubernetes_on_all_interfaces(name: 
 @pytest.mark.parametrize("path", ENGINE_TEMPLATES, ids=lambda p: p.name)
 def test_each_engine_uses_only_its_own_way_to_reach_services(path: Path) -> None:
     ansible = _render(path.name, "ANSIBLE", **ANSIBLE_PEERS, **SERVICE_NAMES)
-    kubernetes = _render(path.name, "KUBERNETES", **ANSIBLE_PEERS, **SERVICE_NAMES)
+    kubernetes = _render(path.name, "KUBERNETES",
+                         **{**ANSIBLE_PEERS, **_kubernetes_backends()}, **SERVICE_NAMES)
     assert "svc-" not in ansible and "0.0.0.0" not in ansible
     assert "192.0.2." not in kubernetes
 
@@ -572,7 +577,7 @@ def _upstreams(text: str) -> dict[str, list[str]]:
 def test_nginx_upstreams_list_every_backend_and_retry_the_next() -> None:
     text = _render("nginx.conf.j2", **ANSIBLE_PEERS)
     assert _upstreams(text) == {
-        "keystone_api": ["192.0.2.71:5000", "192.0.2.72:5000"],
+        "keystone": ["192.0.2.71:5000", "192.0.2.72:5000"],
         "gnocchi_api": ["192.0.2.81:8041", "192.0.2.82:8041"],
         "aodh_api": ["192.0.2.91:8042", "192.0.2.92:8042"],
     }
@@ -586,9 +591,23 @@ def test_nginx_upstreams_list_every_backend_and_retry_the_next() -> None:
     assert text.count("{") == text.count("}")
 
 
+def test_nginx_upstreams_follow_a_port_override() -> None:
+    text = _render("nginx.conf.j2", **{**ANSIBLE_PEERS, "gnocchi_api_port": 9041,
+                                       "gnocchi_lb_port": 19041})
+    assert _upstreams(text)["gnocchi_api"] == ["192.0.2.81:9041", "192.0.2.82:9041"]
+    assert "19041" in re.findall(r"^\s*listen \S+:(\d+);$", text, re.MULTILINE)
+
+
+def _kubernetes_backends() -> dict[str, Any]:
+    """The load balancer's backends as kubernetes/globals.yml sets them: the Services."""
+    kubernetes_globals = _load_yaml(ROOT / "kubernetes" / "globals.yml")
+    return {key: kubernetes_globals[key] for key in kubernetes_globals
+            if key.endswith("_backend_addresses")}
+
+
 def test_nginx_under_kubernetes_balances_the_services() -> None:
-    text = _render("nginx.conf.j2", "KUBERNETES", **ANSIBLE_PEERS)
-    assert _upstreams(text) == {"keystone_api": ["keystone:5000"],
+    text = _render("nginx.conf.j2", "KUBERNETES", **{**ANSIBLE_PEERS, **_kubernetes_backends()})
+    assert _upstreams(text) == {"keystone": ["keystone:5000"],
                                 "gnocchi_api": ["gnocchi-api:8041"],
                                 "aodh_api": ["aodh-api:8042"]}
 
@@ -629,7 +648,7 @@ def test_ports_are_written_once_in_the_catalog() -> None:
 
 
 def test_group_vars_defaults() -> None:
-    group_vars = _template_defaults()
+    group_vars = copy.deepcopy(_load_yaml(GROUP_VARS))
     assert group_vars["orchestration_engine"] == "ANSIBLE"
     assert group_vars["gnocchi_archive_policy_name"] == "horizon-mimic"
     assert group_vars["gnocchi_storage_driver"] == "file"

@@ -12,18 +12,57 @@ from pathlib import Path
 
 import yaml
 
-from telemetry.catalog.derive import (CatalogVariableError, catalog_variables, container_enabled,
-                                      database_spec, keystone_registration, log_volumes,
-                                      port_variable, resolve, service_order)
-from telemetry.catalog.model import (Catalog, ConfigFile, Container, Healthcheck, Image, Keystone,
-                                     Service, User)
+from telemetry.catalog.derive import (
+    CatalogVariableError,
+    backend_containers,
+    catalog_variables,
+    container_enabled,
+    database_spec,
+    keystone_registration,
+    loadbalancer_frontends,
+    log_volumes,
+    port_variable,
+    resolve,
+    service_order,
+)
+from telemetry.catalog.model import (
+    Catalog,
+    ConfigFile,
+    Container,
+    Healthcheck,
+    Image,
+    Keystone,
+    Service,
+    User,
+)
 from telemetry.catalog.parse import HEALTHCHECK_TYPES, CatalogError, parse_catalog
 
-__all__ = ["HEALTHCHECK_TYPES", "Catalog", "CatalogError", "CatalogVariableError", "ConfigFile",
-           "Container", "Healthcheck", "Image", "Keystone", "Service", "User",
-           "catalog_variables", "container_enabled", "database_spec", "default_catalog_path",
-           "keystone_registration", "load_catalog", "log_volumes", "parse_catalog",
-           "port_variable", "resolve", "service_order"]
+__all__ = [
+    "HEALTHCHECK_TYPES",
+    "Catalog",
+    "CatalogError",
+    "CatalogVariableError",
+    "ConfigFile",
+    "Container",
+    "Healthcheck",
+    "Image",
+    "Keystone",
+    "Service",
+    "User",
+    "backend_containers",
+    "catalog_variables",
+    "container_enabled",
+    "database_spec",
+    "default_catalog_path",
+    "keystone_registration",
+    "load_catalog",
+    "loadbalancer_frontends",
+    "log_volumes",
+    "parse_catalog",
+    "port_variable",
+    "resolve",
+    "service_order",
+]
 
 
 def default_catalog_path() -> Path:

@@ -67,8 +67,34 @@ def catalog_variables(catalog: Catalog) -> dict[str, Any]:
             values[f"{service.name}_keystone_user"] = service.keystone.user
     values["logrotate_log_paths"] = [f"{s.log_dir}/*.log" for s in catalog.services.values()
                                      if s.log_dir]
+    values["loadbalancer_frontends"] = loadbalancer_frontends(catalog)
     values["telemetry_service_order"] = service_order(catalog)
     return values
+
+
+def loadbalancer_frontends(catalog: Catalog) -> list[dict[str, str]]:
+    """What the load balancer serves, as templates of other variables (both engines resolve
+    them after the merge, so a port override or the engine's own backend addresses flow in):
+    [{name, listen_port, backend_port, backends}]. <container>_backend_addresses is every
+    address the container listens on (Ansible: from the inventory; Kubernetes: its Service)."""
+    frontends: list[dict[str, str]] = []
+    for balancer in catalog.containers():
+        for listen, backend_name in balancer.frontends.items():
+            backend = catalog.container(backend_name)
+            assert backend is not None  # the parser checked it
+            stem = backend.variable_stem
+            frontends.append({
+                "name": stem,
+                "listen_port": "{{ " + port_variable(listen) + " }}",
+                "backend_port": "{{ " + port_variable(next(iter(backend.ports))) + " }}",
+                "backends": "{{ " + stem + "_backend_addresses }}"})
+    return frontends
+
+
+def backend_containers(catalog: Catalog) -> list[Container]:
+    """The containers a load balancer frontend balances."""
+    names = [name for c in catalog.containers() for name in c.frontends.values()]
+    return [c for c in catalog.containers() if c.name in names]
 
 
 def container_enabled(values: Mapping[str, Any], container: Container) -> bool:
@@ -120,7 +146,8 @@ def _port_number(variable: str, value: Any) -> int:
     try:
         number = int(str(value))
     except ValueError:
-        raise CatalogVariableError(f"{variable} must be a port number (1-65535), got {value!r}") from None
+        raise CatalogVariableError(f"{variable} must be a port number (1-65535), "
+                                   f"got {value!r}") from None
     if not 0 < number < 65536:
         raise CatalogVariableError(f"{variable} must be a port number (1-65535), got {number}")
     return number

@@ -58,11 +58,18 @@ class Container:
     healthcheck: Healthcheck | None = None
     bootstrap: str | None = None
     log_volumes: bool = False
+    # The load balancer's: listen port name -> the container it balances.
+    frontends: dict[str, str] = field(default_factory=dict)
 
     @property
     def enable_variable(self) -> str:
         """The switch that turns this container on or off (enable_gnocchi_api)."""
         return f"enable_{self.name.replace('-', '_')}"
+
+    @property
+    def variable_stem(self) -> str:
+        """The container's name as a variable prefix (gnocchi-api -> gnocchi_api)."""
+        return self.name.replace("-", "_")
 
 
 @dataclass(frozen=True)

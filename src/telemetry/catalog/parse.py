@@ -10,8 +10,16 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from telemetry.catalog.model import (Catalog, ConfigFile, Container, Healthcheck, Image, Keystone,
-                                     Service, User)
+from telemetry.catalog.model import (
+    Catalog,
+    ConfigFile,
+    Container,
+    Healthcheck,
+    Image,
+    Keystone,
+    Service,
+    User,
+)
 from telemetry.common.errors import BadInput
 
 HEALTHCHECK_TYPES = ("http", "listen", "established")
@@ -26,7 +34,7 @@ _SERVICE_KEYS = ("group", "enabled", "depends_on", "log_dir", "containers", "dat
                  "keystone")
 _CONTAINER_KEYS = ("image", "user", "command", "ports", "environment", "config_files",
                    "volumes", "network", "healthcheck", "bootstrap", "group", "enabled",
-                   "log_volumes")
+                   "log_volumes", "frontends")
 _CONFIG_FILE_KEYS = ("src", "dest", "owner", "perm")
 _HEALTHCHECK_KEYS = ("type", "port", "peer", "path", "protocol")
 _KEYSTONE_KEYS = ("user", "type", "description")
@@ -221,7 +229,20 @@ def _parse_container(service: str, name: str, spec: Any, group: str, enabled: bo
         healthcheck=_parse_healthcheck(where, spec.get("healthcheck"), ports),
         bootstrap=_optional(where, spec, "bootstrap", str, None),
         log_volumes=_optional(where, spec, "log_volumes", bool, False),
+        frontends=_parse_frontends(where, _optional(where, spec, "frontends", dict, {}), ports),
     )
+
+
+def _parse_frontends(where: str, frontends: dict[Any, Any],
+                     ports: dict[str, int]) -> dict[str, str]:
+    for port_name, backend in frontends.items():
+        if port_name not in ports:
+            raise CatalogError(f"{where}: key 'frontends' names {port_name!r}, not one of the "
+                               f"container's ports ({', '.join(sorted(ports)) or 'none'})")
+        if not isinstance(backend, str):
+            raise CatalogError(f"{where}: key 'frontends' entry {port_name!r} must name a "
+                               f"container, got {backend!r}")
+    return dict(frontends)
 
 
 def _parse_ports(where: str, ports: dict[Any, Any]) -> dict[str, int]:
@@ -296,7 +317,21 @@ def _check_references(services: dict[str, Service]) -> None:
                         "variables (<name>_port) and must be unique")
                 owners[port_name] = container.name
             _resolve_peer(services, service, container)
+    _check_frontends(services)
     _check_acyclic(services)
+
+
+def _check_frontends(services: dict[str, Service]) -> None:
+    containers = {c.name: c for s in services.values() for c in s.containers.values()}
+    for service in services.values():
+        for container in service.containers.values():
+            for port_name, backend in container.frontends.items():
+                target = containers.get(backend)
+                if target is None or not target.ports:
+                    raise CatalogError(
+                        f"service {service.name}, container {container.name}: key 'frontends' "
+                        f"entry {port_name!r} names {backend!r}, which is not a container "
+                        "with ports")
 
 
 def _resolve_peer(services: dict[str, Service], service: Service, container: Container) -> None:

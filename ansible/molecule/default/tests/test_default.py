@@ -16,12 +16,20 @@ from pathlib import Path
 
 import pytest
 import yaml
-from stack_api import AODH, GNOCCHI, issue_token, request
+from stack_api import AODH, GNOCCHI, KEYSTONE, issue_token, request
 
 CONFIG_DIR = Path(os.environ["TELEMETRY_CONFIG_DIR"])
 NODE_CONFIG_DIR = Path("/etc/telemetry/containers")
 VENV_BIN = Path(sys.executable).parent
 GNOCCHI_BACKENDS = ("127.0.0.1", "127.0.0.2")
+
+
+@pytest.fixture(scope="module")
+def gnocchi_api_port() -> int:
+    """prepare.yml moves gnocchi-api off the catalog's 8041 with one globals.yml line."""
+    port = yaml.safe_load((CONFIG_DIR / "globals.yml").read_text())["gnocchi_api_port"]
+    assert port != 8041
+    return port
 
 
 @pytest.fixture(scope="module")
@@ -91,10 +99,33 @@ def test_aodh_lists_alarms_through_the_load_balancer(passwords: dict[str, str]) 
     assert status == 200 and isinstance(alarms, list)
 
 
-def test_both_gnocchi_backends_answer_on_their_own_address() -> None:
+def test_both_gnocchi_backends_answer_on_their_own_address_and_the_overridden_port(
+        host, gnocchi_api_port: int) -> None:
     for address in GNOCCHI_BACKENDS:
-        with urllib.request.urlopen(f"http://{address}:8041/healthcheck", timeout=10) as reply:
+        url = f"http://{address}:{gnocchi_api_port}/healthcheck"
+        with urllib.request.urlopen(url, timeout=10) as reply:
             assert reply.status == 200, address
+        assert not host.socket(f"tcp://{address}:8041").is_listening
+
+
+def test_the_port_override_reached_healthcheck_and_keystone_endpoint(
+        host, admin_token: str, gnocchi_api_port: int) -> None:
+    for name in ("gnocchi-api", "gnocchi-api-2"):
+        test = host.check_output(f"podman inspect --format '{{{{.Config.Healthcheck.Test}}}}' "
+                                 f"{name}")
+        assert f":{gnocchi_api_port}/healthcheck" in test, test
+    status, _, reply = request(f"{KEYSTONE}/endpoints", admin_token)
+    assert status == 200
+    internal = {e["url"] for e in reply["endpoints"] if e["interface"] == "internal"}
+    assert f"http://127.0.0.1:{gnocchi_api_port}" in internal, internal
+
+
+def test_memcached_listens_on_the_host_address_only(host) -> None:
+    """The catalog's memcached command follows api_interface_address (127.0.0.1 here): its
+    unauthenticated port is not on every interface of the host."""
+    listening = host.socket.get_listening_sockets()
+    assert "tcp://127.0.0.1:11211" in listening, listening
+    assert not [s for s in listening if s.endswith(":11211") and "127.0.0.1" not in s]
 
 
 def test_the_load_balancer_loses_no_request_when_a_backend_refuses(host,
