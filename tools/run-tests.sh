@@ -12,6 +12,8 @@ cd "$ROOT"
 export PATH="$ROOT/.venv/bin:$PATH"
 echo "== ruff"
 ruff check src tests benchmarks ansible
+echo "== ansible-lint (production profile; .ansible-lint lists any skip with its reason)"
+ansible-lint
 echo "== pytest"
 pytest -ra "$@"
 echo "== molecule test (ansible/molecule/default)"

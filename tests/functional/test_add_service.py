@@ -96,7 +96,7 @@ def test_the_new_service_is_built_and_deployed_and_answers(deployed) -> None:
     build, deploy = deployed
     assert "echo" in build.stdout and "failed 0" in build.stdout
     assert deploy.returncode == 0, deploy.stdout[-4000:]
-    assert "echo | wait until healthy" in deploy.stdout
+    assert "Wait until healthy: echo" in deploy.stdout
     with urllib.request.urlopen(f"http://127.0.0.1:{ECHO_PORT}/index.html", timeout=10) as reply:
         assert reply.read().decode() == f"echo from RegionOne on port {ECHO_PORT}\n"
 
