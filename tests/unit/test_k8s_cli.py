@@ -73,15 +73,12 @@ def test_missing_passwords_file(tmp_path: Path) -> None:
 
 def test_a_missing_template_variable_names_variable_and_template(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A project tree whose aodh Deployment template uses a variable nobody defines."""
+    """A project tree whose Deployment template uses a variable nobody defines."""
     home = tmp_path / "home"
     home.mkdir()
     for name in ("ansible", "etc", "kolla_images", "kubernetes"):
         os.symlink(ROOT / name, home / name)
     shutil.copytree(ROOT / "services", home / "services")
-    template = home / "services" / "aodh" / "deployment-api.yml.j2"
-    template.write_text('{% extends "services/common/deployment.yml.j2" %}\n'
-                        "{% block service_type %}{% endblock %}\n{{ aodh_api_colour }}\n")
     (home / "services" / "common" / "deployment.yml.j2").write_text(
         (ROOT / "services/common/deployment.yml.j2").read_text()
         + "# {{ aodh_api_colour }}\n")

@@ -15,11 +15,11 @@ import yaml
 
 from telemetry.bootstrap import database, gnocchi, keystone
 from telemetry.bootstrap.spec import parse as parse_spec
-from telemetry.catalog import load_catalog
-from telemetry.deploy.contract import healthcheck_command
+from telemetry.catalog import container_enabled, load_catalog
+from telemetry.common.contract import healthcheck_command
 from telemetry.k8s import operations
 from telemetry.k8s.configs import SECRETS_MOUNT
-from telemetry.k8s.pods import CONFIG_HASH_ANNOTATION, container_enabled
+from telemetry.k8s.pods import CONFIG_HASH_ANNOTATION
 from telemetry.k8s.registry import TYPES
 from telemetry.k8s.validate import supported_versions, validate_all
 from tests.unit.k8s_fixtures import fake_passwords, project, rendered_all

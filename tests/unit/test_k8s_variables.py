@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from telemetry.k8s.registry import RegistryError, UnknownSelection, parse_registry
 from telemetry.k8s.variables import VariablesError, load_variables, parse_extra, resolve
 from tests.unit.k8s_fixtures import ROOT, fake_passwords
 
@@ -81,13 +80,15 @@ def test_extra_vars_parse_as_yaml() -> None:
         parse_extra(["novalue"])
 
 
-def test_registry_rejects_unknown_types_and_fields() -> None:
-    with pytest.raises(RegistryError, match="unknown type 'pods'"):
-        parse_registry([{"name": "a", "resources": {"pods": []}}])
-    with pytest.raises(RegistryError, match="unknown field"):
-        parse_registry([{"name": "a", "resources": {"pod": [
-            {"name": "a", "template": "t", "replicas": 2}]}}])
-    registry = parse_registry([{"name": "a", "resources": {"pod": [
-        {"name": "a-x", "template": "t"}]}}])
-    with pytest.raises(UnknownSelection, match="valid: all, services a, resources a-x"):
-        registry.select("pod", ["b"])
+def test_the_catalog_defaults_are_the_first_layer() -> None:
+    """Ports, database names, keystone users and switches come from the catalog, under
+    group_vars (which no longer repeats them) and under every override."""
+    variables = load_variables(ROOT, fake_passwords(), extra={"gnocchi_api_port": 9041})
+    assert variables.layers[0].name == "catalog (derived defaults)"
+    catalog = dict(variables.layers[0].values)
+    assert catalog["keystone_public_port"] == 5000 and catalog["aodh_database_user"] == "aodh"
+    assert catalog["enable_ceilometer_compute"] is False
+    values = variables.values
+    assert values["gnocchi_api_port"] == 9041
+    assert values["gnocchi_internal_url"] == "http://gnocchi-api:9041"
+    assert values["ceilometer_keystone_user"] == "ceilometer"

@@ -18,17 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from telemetry.common.errors import ActionFailed, Unavailable
 from telemetry.k8s.pods import CONFIG_HASH_ANNOTATION
 
 FIELD_MANAGER = "telemetry-k8s"
 DRY_RUN_MODES = ("none", "client", "server")
 
 
-class ClusterUnavailable(RuntimeError):
+class ClusterUnavailable(Unavailable):
     """No kubeconfig, or the API server cannot be reached; the message says what to do."""
 
 
-class ApplyError(RuntimeError):
+class ApplyError(ActionFailed):
     """The API server refused a request; the message names the resource and the reason."""
 
 

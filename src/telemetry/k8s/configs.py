@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +21,9 @@ import jinja2
 import jinja2.meta
 
 from telemetry.catalog import Container
-from telemetry.deploy.contract import config_entry
-from telemetry.deploy.overrides import Scope, merge
+from telemetry.common.contract import config_entry
+from telemetry.common.errors import BadInput
+from telemetry.common.overrides import Scope, merge
 from telemetry.k8s.variables import Variables
 from telemetry.templating import make_environment, render
 
@@ -32,7 +33,7 @@ SECRETS_MOUNT = "/var/lib/telemetry/config_secrets"
 CONFIG_JSON = "config.json"
 
 
-class SecretInConfigMap(RuntimeError):
+class SecretInConfigMap(BadInput):
     """A rendered ConfigMap holds a password value: it must not be applied."""
 
 
@@ -56,16 +57,19 @@ def config_hash(*parts: Mapping[str, str]) -> str:
 class ConfigRenderer:
     """Renders config templates once per (service, file): four aodh containers share aodh.conf."""
 
-    def __init__(self, roles_dir: Path, variables: Variables,
+    def __init__(self, roles_dirs: Sequence[Path], variables: Variables,
                  overrides_dir: Path | None = None) -> None:
-        self.roles_dir = roles_dir
+        # Searched in order for <service>/templates: the Ansible roles, or first a directory of
+        # templates for services the roles do not have (a catalog copy's new service).
+        self.roles_dirs = tuple(roles_dirs)
         self.overrides_dir = overrides_dir
         self.variables = variables
         self._rendered: dict[tuple[str, str], str] = {}
         self._password_keys = frozenset(variables.password_keys)
 
     def template_dir(self, service: str) -> Path:
-        return self.roles_dir / service / "templates"
+        candidates = [d / service / "templates" for d in self.roles_dirs]
+        return next((c for c in candidates if c.is_dir()), candidates[0])
 
     def render_file(self, service: str, template: str,
                     overrides: Mapping[str, object] | None = None) -> str:

@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from telemetry.catalog import load_catalog
+from telemetry.catalog import Catalog, load_catalog
 from telemetry.k8s.apply import Cluster, Outcome
-from telemetry.k8s.registry import Registry, load_registry
+from telemetry.k8s.generate import build_registry
+from telemetry.k8s.registry import Registry
 from telemetry.k8s.render import Rendered, ResourceRenderer
+from telemetry.k8s.special import load_special
 from telemetry.k8s.variables import Variables, load_variables
 from telemetry.k8s.waits import WAITED_KINDS, WaitResult, state_of, wait_for
 
@@ -25,27 +27,37 @@ class Project:
     """Everything a render needs, loaded once."""
 
     root: Path
+    catalog: Catalog
     registry: Registry
     variables: Variables
     namespace: str
     # Kolla-style per-file overrides (<configdir>/config), merged as telemetry-ansible does.
     overrides_dir: Path | None = None
+    # Where config templates are looked up (<dir>/<service>/templates); empty: ansible/roles.
+    roles_dirs: tuple[Path, ...] = ()
 
     def renderer(self) -> ResourceRenderer:
-        return ResourceRenderer(self.root, load_catalog(), self.registry, self.variables,
-                                self.namespace, self.overrides_dir)
+        return ResourceRenderer(self.root, self.catalog, self.registry, self.variables,
+                                self.namespace, self.overrides_dir, self.roles_dirs)
 
 
 def load_project(root: Path, passwords: Path | Mapping[str, Any],
                  globals_files: Sequence[Path] = (), extra: Mapping[str, Any] | None = None,
-                 namespace: str | None = None, overrides_dir: Path | None = None) -> Project:
-    registry = load_registry(root / "kubernetes" / "service_resources.yml")
+                 namespace: str | None = None, overrides_dir: Path | None = None,
+                 catalog_path: Path | None = None,
+                 roles_dirs: Sequence[Path] = ()) -> Project:
+    """The catalog (``catalog_path``, else TELEMETRY_CATALOG or the packaged one), the
+    variables layered over its defaults, and the registry generated from both."""
+    catalog = load_catalog(catalog_path)
     overrides = dict(extra or {})
     if namespace:
         overrides["k8s_namespace"] = namespace
-    variables = load_variables(root, passwords, globals_files, overrides)
-    return Project(root=root, registry=registry, variables=variables,
-                   namespace=str(variables.values["k8s_namespace"]), overrides_dir=overrides_dir)
+    variables = load_variables(root, passwords, globals_files, overrides, catalog)
+    special = load_special(root / "kubernetes" / "service_resources.yml", catalog)
+    registry = build_registry(catalog, special, variables.values)
+    return Project(root=root, catalog=catalog, registry=registry, variables=variables,
+                   namespace=str(variables.values["k8s_namespace"]), overrides_dir=overrides_dir,
+                   roles_dirs=tuple(roles_dirs))
 
 
 def render_selection(project: Project, type_: str, names: Sequence[str]) -> list[Rendered]:

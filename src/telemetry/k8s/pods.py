@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from telemetry.catalog import Catalog, Container
-from telemetry.deploy.contract import CONFIG_MOUNT, healthcheck_command
+from telemetry.common.contract import CONFIG_MOUNT, healthcheck_command
+from telemetry.common.errors import BadInput
 from telemetry.k8s.configs import SECRETS_MOUNT
-from telemetry.k8s.registry import Registry
+from telemetry.k8s.registry import Registry, Resource
 
 PART_OF = "telemetry"
 MANAGED_BY = "telemetry-k8s"
@@ -36,7 +37,7 @@ while True:
 """
 
 
-class PodError(ValueError):
+class PodError(BadInput):
     """A registry entry names a container, volume or service the catalog does not have."""
 
 
@@ -64,11 +65,6 @@ def image_reference(variables: Mapping[str, Any], image: str) -> str:
     return f"{variables['telemetry_image_prefix']}{image}:{variables['telemetry_tag']}"
 
 
-def container_enabled(variables: Mapping[str, Any], container: Container) -> bool:
-    """enable_<container> overrides the catalog's default, as on the Ansible side."""
-    return bool(variables.get(f"enable_{container.name.replace('-', '_')}", container.enabled))
-
-
 def pvc_name(service: str, volume: str) -> str:
     name = k8s_name(volume)
     return name if name == service or name.startswith(f"{service}-") else f"{service}-{name}"
@@ -83,9 +79,16 @@ def selector(service: str, component: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": service, "app.kubernetes.io/component": component}
 
 
+def service_name(resource: Resource, variables: Mapping[str, Any]) -> str:
+    """A Service's name: the value of its variable (what the config templates use to reach
+    it), else the registry's name for it."""
+    return str(variables.get(resource.vars["service_name"], resource.name))
+
+
 def endpoints(catalog: Catalog, registry: Registry,
               variables: Mapping[str, Any]) -> dict[str, list[Endpoint]]:
-    """Per service, the Services of its registry `svc` entries."""
+    """Per service, the Services of its registry `svc` entries, at the (resolved) catalog's
+    ports: the healthcheck's when it checks one of them, else the first."""
     found: dict[str, list[Endpoint]] = {}
     for resource in registry.resources:
         if resource.type != "svc":
@@ -97,7 +100,7 @@ def endpoints(catalog: Catalog, registry: Registry,
         if healthcheck and healthcheck.port in container.ports.values():
             port = healthcheck.port
         found.setdefault(resource.service, []).append(
-            Endpoint(resource.service, variables[resource.vars["service_name"]], port, path))
+            Endpoint(resource.service, service_name(resource, variables), port, path))
     return found
 
 
@@ -105,7 +108,8 @@ def find_container(catalog: Catalog, name: str) -> Container:
     for container in catalog.containers():
         if container.name == name:
             return container
-    raise PodError(f"no container {name!r} in the catalog")
+    raise PodError(f"no container {name!r} in the catalog; known: "
+                   f"{', '.join(c.name for c in catalog.containers())}")
 
 
 def wait_containers(targets: Iterable[Endpoint], variables: Mapping[str, Any]) -> list[dict]:
@@ -177,7 +181,8 @@ def volumes(container: Container, config_name: str, has_secret: bool,
             variables: Mapping[str, Any], logging_name: str | None = None,
             log_dir: str | None = None) -> VolumePlan:
     """The config mounts of the runtime contract (config.json and sources from the ConfigMap,
-    password-bearing sources from the Secret) and the catalog's data volumes."""
+    password-bearing sources from the Secret), the catalog's data volumes, and with
+    log_to_file the service's log_dir (a service without one writes no log files)."""
     vols: list[dict[str, Any]] = [{"name": "config", "configMap": {"name": config_name}}]
     mounts: list[dict[str, Any]] = [{"name": "config", "mountPath": CONFIG_MOUNT,
                                      "readOnly": True}]
@@ -201,11 +206,11 @@ def volumes(container: Container, config_name: str, has_secret: bool,
         if "ro" in options:
             mount["readOnly"] = True
         mounts.append(mount)
-    if variables["log_to_file"]:
+    if variables["log_to_file"] and log_dir:
         # Logs in files (log_to_file) go to an emptyDir, with the service's logrotate rule
         # (its logging ConfigMap) beside them for whatever rotates or ships them.
         vols.append({"name": "logs", "emptyDir": {}})
-        mounts.append({"name": "logs", "mountPath": f"/var/log/{log_dir or container.service}"})
+        mounts.append({"name": "logs", "mountPath": log_dir})
         if logging_name:
             vols.append({"name": "logging", "configMap": {"name": logging_name}})
             mounts.append({"name": "logging", "mountPath": "/etc/logrotate.d/telemetry",

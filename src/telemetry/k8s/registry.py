@@ -1,26 +1,27 @@
-"""kubernetes/service_resources.yml: every service's resources by type, in deploy order.
+"""The registry: every service's resources by type, in deploy order (built from the catalog by
+:mod:`telemetry.k8s.generate`).
 
-Services come in the file's order (dependencies first). Within a service the types go
-pvc, configmap, secret, svc, bootstrap, pod; a bootstrap entry with ``after_pods: true`` (the
-archive policies, which need gnocchi-api serving) goes after the pods. ``delete`` walks the
-same order backwards.
+Services come dependencies first (the catalog's one service order). Within a service the types
+go pvc, configmap, secret, svc, bootstrap, pod; a bootstrap entry with ``after_pods`` (gnocchi's
+archive policies, which need gnocchi-api serving) goes after the pods. ``delete`` walks the same
+order backwards.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
+from telemetry.common.errors import BadInput
 
 TYPES = ("pvc", "configmap", "secret", "svc", "bootstrap", "pod")
 ALL = "all"
 
 
-class RegistryError(ValueError):
-    """The registry file is malformed, or a type or name asked for is not in it."""
+class RegistryError(BadInput):
+    """The registry exceptions file is malformed, or a type or name asked for is not in the
+    registry."""
 
 
 class UnknownSelection(RegistryError):
@@ -29,6 +30,10 @@ class UnknownSelection(RegistryError):
 
 @dataclass(frozen=True)
 class Resource:
+    """One resource: its template under services/ and what the template is rendered for
+    (``vars``: the catalog ``container``, the ``volume`` a claim holds, the ``task`` of a
+    toolbox Job, ...)."""
+
     service: str
     type: str
     name: str
@@ -62,6 +67,16 @@ class Registry:
         return [r.name for r in self.resources
                 if r.service == service and r.type == "bootstrap" and not r.after_pods]
 
+    def config_name(self, container: str) -> str | None:
+        """The ConfigMap (and Secret) of a container's config files."""
+        return next((r.name for r in self.resources
+                     if r.type == "configmap" and r.vars.get("container") == container), None)
+
+    def logging_name(self, service: str) -> str | None:
+        """The service's logging ConfigMap (its logrotate rule), when it writes log files."""
+        return next((r.name for r in self.resources if r.service == service
+                     and r.type == "configmap" and "log_dir" in r.vars), None)
+
     def names(self, type_: str) -> list[str]:
         return [r.name for r in self.ordered() if type_ in (ALL, r.type)]
 
@@ -83,45 +98,3 @@ class Registry:
         if ALL in wanted:
             return candidates
         return [r for r in candidates if r.service in wanted or r.name in wanted]
-
-
-def load_registry(path: Path) -> Registry:
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise RegistryError(f"cannot read the registry {path}: {exc}") from exc
-    if not isinstance(raw, dict) or not isinstance(raw.get("services"), list):
-        raise RegistryError(f"{path}: expected a mapping with a `services` list")
-    return parse_registry(raw["services"], str(path))
-
-
-def parse_registry(services: Iterable[Any], where: str = "registry") -> Registry:
-    names: list[str] = []
-    resources: list[Resource] = []
-    for service in services:
-        if not isinstance(service, dict) or not isinstance(service.get("name"), str):
-            raise RegistryError(f"{where}: each service needs a name, got {service!r}")
-        name = service["name"]
-        names.append(name)
-        by_type = service.get("resources") or {}
-        for type_, entries in by_type.items():
-            if type_ not in TYPES:
-                raise RegistryError(f"{where}: service {name}: unknown type {type_!r} "
-                                    f"(valid: {', '.join(TYPES)})")
-            for entry in entries or []:
-                resources.append(_resource(where, name, type_, entry))
-    return Registry(services=tuple(names), resources=tuple(resources))
-
-
-def _resource(where: str, service: str, type_: str, entry: Any) -> Resource:
-    here = f"{where}: service {service}, {type_} entry {entry!r}"
-    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-        raise RegistryError(f"{here}: needs a name")
-    if not isinstance(entry.get("template"), str):
-        raise RegistryError(f"{here}: needs a template")
-    unknown = set(entry) - {"name", "template", "vars", "after_pods"}
-    if unknown:
-        raise RegistryError(f"{here}: unknown field(s) {', '.join(sorted(unknown))}")
-    return Resource(service=service, type=type_, name=entry["name"], template=entry["template"],
-                    vars=dict(entry.get("vars") or {}),
-                    after_pods=bool(entry.get("after_pods", False)))

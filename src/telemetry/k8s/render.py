@@ -1,8 +1,11 @@
 """Render registry resources from the templates under services/ into manifests.
 
 Each resource template gets every variable (top level, and as ``variables`` for lookups by
-composed name), the registry entry as ``resource``, and, for a resource bound to a catalog
-container, that container's configs and pod pieces (see :mod:`telemetry.k8s.pods`).
+composed name), the registry entry as ``resource``, and what the entry is for: a catalog
+container's configs and pod pieces (see :mod:`telemetry.k8s.pods`), a claim, a toolbox Job's
+spec, a Service's name and type. Every catalog fact comes from the catalog resolved once against
+the variables (ports, healthchecks, commands), so an override such as ``gnocchi_api_port``
+reaches the containerPort, the probes, the Service, the waits and the configs alike.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,20 +21,21 @@ from typing import Any
 import jinja2
 import yaml
 
-from telemetry.catalog import Catalog
-from telemetry.deploy.overrides import OverrideError
+from telemetry.catalog import Catalog, Container, container_enabled, resolve
+from telemetry.common.errors import BadInput
+from telemetry.common.overrides import OverrideError
 from telemetry.k8s import pods
 from telemetry.k8s.configs import ConfigRenderer, ContainerConfig, check_no_secrets
 from telemetry.k8s.registry import Registry, Resource
-from telemetry.k8s.variables import Variables
+from telemetry.k8s.specs import JobSpec, job_spec
+from telemetry.k8s.variables import Variables, VariablesError, evaluate
 from telemetry.templating import TemplateError, make_environment, render
 
-# Where the services write logs when log_to_file is set (the config templates' log_dir).
-_LOG_DIRS = {"mariadb": "mysql", "loadbalancer": "nginx"}
+ENGINE = "KUBERNETES"
 _UNDEFINED = re.compile(r"'(\w+)' is undefined")
 
 
-class RenderError(RuntimeError):
+class RenderError(BadInput):
     """A resource failed to render or produced an invalid manifest; the message names the
     resource, the template and, for a missing variable, the variable."""
 
@@ -64,15 +68,18 @@ def resource_environment(root: Path) -> jinja2.Environment:
 
 class ResourceRenderer:
     def __init__(self, root: Path, catalog: Catalog, registry: Registry, variables: Variables,
-                 namespace: str, overrides_dir: Path | None = None) -> None:
+                 namespace: str, overrides_dir: Path | None = None,
+                 roles_dirs: Sequence[Path] = ()) -> None:
         self.root = root
-        self.catalog = catalog
+        # The one resolution of the catalog against the variables (0.0.0.0 listeners).
+        self.catalog = resolve(catalog, variables.values, ENGINE)
         self.registry = registry
         self.variables = variables
         self.namespace = namespace
         self.env = resource_environment(root)
-        self.configs = ConfigRenderer(root / "ansible" / "roles", variables, overrides_dir)
-        self.endpoints = pods.endpoints(catalog, registry, variables.values)
+        self.configs = ConfigRenderer(roles_dirs or (root / "ansible" / "roles",), variables,
+                                      overrides_dir)
+        self.endpoints = pods.endpoints(self.catalog, registry, variables.values)
         self._container_configs: dict[str, ContainerConfig] = {}
         self._secrets = variables.password_values()
 
@@ -104,6 +111,10 @@ class ResourceRenderer:
     # --- context -----------------------------------------------------------------------------
 
     def _context(self, resource: Resource) -> dict[str, Any] | None:
+        """Everything a resource's template is rendered with; None: it renders nothing (its
+        container, or every container of its service, is switched off)."""
+        if not self._service_enabled(resource.service):
+            return None
         values = self.variables.values
         context: dict[str, Any] = {
             **values, "variables": values, "namespace": self.namespace,
@@ -116,39 +127,78 @@ class ResourceRenderer:
             "service_node_selector": values["k8s_node_selectors"].get(
                 self.catalog.services[resource.service].group, {}),
         }
-        if "wait_for" in resource.vars:
-            targets = pods.dependency_targets(resource.vars["wait_for"], self.endpoints)
-            context["init_containers"] = pods.wait_containers(targets, values)
         if "volume" in resource.vars:
-            claim = values["k8s_persistent_volumes"].get(resource.vars["volume"])
-            if claim is None:
-                return None  # not persistent: the pods use an emptyDir instead
-            context["claim"] = {"name": pods.pvc_name(resource.service, resource.vars["volume"]),
-                                "size": claim["size"],
-                                "storage_class": values["k8s_storage_class"],
-                                "access_modes": values["k8s_volume_access_modes"]}
-        if resource.template.endswith("configmap-logging.yml.j2"):
-            log_dir = _LOG_DIRS.get(resource.service, resource.service)
-            context["logrotate"] = self.configs.render_file(
-                "cron", "logrotate.conf.j2",
-                {"logrotate_log_paths": [f"/var/log/{log_dir}/*.log"]})
+            context["claim"] = self._claim(resource)
+        if "log_dir" in resource.vars:
+            context["logrotate"] = self._logrotate(resource)
+        if "task" in resource.vars:
+            context["spec"] = spec = self._spec(resource)
+            # A toolbox Job waits for the Services its spec reaches (the database server,
+            # keystone, its own API for an after-pods Job) among those it may wait for.
+            targets = [t for t in pods.dependency_targets(resource.vars.get("wait_for", ()),
+                                                          self.endpoints)
+                       if t.host in spec.hosts]
+            context["init_containers"] = pods.wait_containers(targets, values)
+        if resource.type == "svc":
+            context.update(self._service(resource))
         if "container" in resource.vars:
             container = pods.find_container(self.catalog, resource.vars["container"])
-            if not pods.container_enabled(values, container):
+            if not container_enabled(values, container):
                 return None
-            context.update(self._container_context(resource, container))
+            context.update(self._container_context(container))
         return context
 
-    def _container_context(self, resource: Resource, container: Any) -> dict[str, Any]:
+    def _service_enabled(self, service: str) -> bool:
+        containers = self.catalog.services[service].containers.values()
+        return any(container_enabled(self.variables.values, c) for c in containers)
+
+    def _claim(self, resource: Resource) -> dict[str, Any]:
+        values = self.variables.values
+        claim = values["k8s_persistent_volumes"][resource.vars["volume"]]
+        return {"name": resource.name, "size": claim["size"],
+                "storage_class": values["k8s_storage_class"],
+                "access_modes": values["k8s_volume_access_modes"]}
+
+    def _logrotate(self, resource: Resource) -> str:
+        """The log-rotating container's rule (its first config file) for this service's
+        log_dir: the same template the Ansible engine's cron container renders."""
+        rotator = pods.find_container(self.catalog, resource.vars["rotator"])
+        template = f"{rotator.config_files[0].src}.j2"
+        try:
+            return self.configs.render_file(rotator.service, template, {
+                "logrotate_log_paths": [f"{resource.vars['log_dir']}/*.log"]})
+        except TemplateError as exc:
+            raise RenderError(self._explain(resource, str(exc))) from exc
+
+    def _spec(self, resource: Resource) -> JobSpec:
+        try:
+            return job_spec(resource, self.catalog, self.variables.values)
+        except KeyError as exc:
+            raise RenderError(self._explain(resource, f"'{exc.args[0]}' is undefined")) from None
+        except VariablesError as exc:
+            raise RenderError(f"{resource.label}: spec: {exc}") from None
+
+    def _service(self, resource: Resource) -> dict[str, Any]:
+        values = self.variables.values
+        kind = resource.vars.get("service_type", "ClusterIP")
+        try:
+            kind = evaluate(kind, values)
+        except VariablesError as exc:
+            raise RenderError(f"{resource.label}: service_type: {exc}") from None
+        return {"service_name": pods.service_name(resource, values), "service_type": kind}
+
+    def _container_context(self, container: Container) -> dict[str, Any]:
         values = self.variables.values
         config = self.container_config(container.name)
-        config_name = self._config_name(container.name)
-        plan = pods.volumes(container, config_name, bool(config.secret), values,
-                            logging_name=self._logging_name(container.service),
-                            log_dir=_LOG_DIRS.get(container.service, container.service))
+        config_name = self.registry.config_name(container.name)
+        if config_name is None:
+            raise RenderError(f"the registry has no configmap entry for container "
+                              f"{container.name}")
         service = self.catalog.services[container.service]
+        plan = pods.volumes(container, config_name, bool(config.secret), values,
+                            logging_name=self.registry.logging_name(container.service),
+                            log_dir=service.log_dir)
         targets = pods.dependency_targets(service.depends_on, self.endpoints)
-        host_network = container.network == "host"
         pod = {
             "image": pods.image_reference(values, container.image),
             "image_pull_policy": values["k8s_image_pull_policy"],
@@ -162,26 +212,12 @@ class ResourceRenderer:
             "strategy": "Recreate" if plan.persistent else "RollingUpdate",
             "init_containers": pods.wait_containers(targets, values),
             "node_selector": values["k8s_node_selectors"].get(container.group, {}),
-            "host_network": host_network,
+            "host_network": container.network == "host",
             "replicas": values["k8s_replicas"].get(container.name, 1),
             "config_hash": config.config_hash,
         }
         return {"container": container, "config": config, "pod": pod,
                 "config_name": config_name}
-
-    def _logging_name(self, service: str) -> str | None:
-        for resource in self.registry.resources:
-            if resource.service == service and resource.template.endswith(
-                    "configmap-logging.yml.j2"):
-                return resource.name
-        return None
-
-    def _config_name(self, container: str) -> str:
-        """The ConfigMap/Secret of a container: the registry's configmap entry for it."""
-        for resource in self.registry.resources:
-            if resource.type == "configmap" and resource.vars.get("container") == container:
-                return resource.name
-        raise RenderError(f"the registry has no configmap entry for container {container}")
 
     # --- checks ------------------------------------------------------------------------------
 

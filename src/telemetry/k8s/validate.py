@@ -19,11 +19,13 @@ import jsonschema
 from kubernetes_validate import utils as kv
 from referencing import Registry, Resource
 
+from telemetry.common.errors import BadInput
+
 # Versions the tests and `telemetry-k8s resource validate` check by default.
 DEFAULT_VERSIONS = ("1.29", "1.30", "1.31")
 
 
-class ValidationUnavailable(RuntimeError):
+class ValidationUnavailable(BadInput):
     """kubernetes-validate has no schema for this version or kind."""
 
 

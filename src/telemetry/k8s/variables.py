@@ -1,6 +1,7 @@
 """The variables of the resource and config templates, layered as documented in
-kubernetes/globals.yml: shared defaults, deploy values, Kubernetes values, the operator's
-overrides, the passwords file, then -e values. "{{ }}" values are resolved after the merge.
+kubernetes/globals.yml: the catalog's derived defaults (ports, database names, keystone users,
+enable switches), shared defaults, deploy values, Kubernetes values, the operator's overrides,
+the passwords file, then -e values. "{{ }}" values are resolved after the merge.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 import jinja2
 import yaml
 
+from telemetry.catalog import Catalog, catalog_variables, load_catalog
+from telemetry.common.errors import BadInput
 from telemetry.templating import make_environment
 
 DEFAULT_PASSWORDS = Path("/etc/telemetry/passwords.yml")
@@ -22,7 +25,7 @@ _SINGLE_EXPRESSION = re.compile(r"^\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}$", re.D
 _MAX_PASSES = 10
 
 
-class VariablesError(ValueError):
+class VariablesError(BadInput):
     """A variables file is missing or malformed, a password is missing, or a value cannot be
     resolved; the message names the file or the variable."""
 
@@ -99,10 +102,14 @@ def parse_extra(assignments: Iterable[str]) -> dict[str, Any]:
 
 def load_variables(root: Path, passwords: Path | Mapping[str, Any],
                    globals_files: Sequence[Path] = (),
-                   extra: Mapping[str, Any] | None = None) -> Variables:
+                   extra: Mapping[str, Any] | None = None,
+                   catalog: Catalog | None = None) -> Variables:
     """Merge every layer, check the passwords, resolve "{{ }}" values."""
     group_vars = root / "ansible" / "group_vars" / "all"
-    layers = [Layer("ansible/group_vars/all/main.yml",
+    # Under everything: each catalog fact an operator may override is written once, in the
+    # catalog, and group_vars no longer repeats it.
+    layers = [Layer("catalog (derived defaults)", catalog_variables(catalog or load_catalog())),
+              Layer("ansible/group_vars/all/main.yml",
                     read_yaml_mapping(group_vars / "main.yml", "shared defaults")),
               Layer("ansible/group_vars/all/deploy.yml",
                     read_yaml_mapping(group_vars / "deploy.yml", "deploy defaults")),
@@ -171,6 +178,15 @@ def resolve(variables: dict[str, Any]) -> ResolvedValues:
         del values[key]
     return ResolvedValues(values, {key: errors.get(key, "it refers to itself")
                                    for key in sorted(pending)})
+
+
+def evaluate(value: Any, variables: Mapping[str, Any]) -> Any:
+    """A value with "{{ }}" expressions (a registry exception's spec) against resolved
+    variables; one expression keeps its native type, as in :func:`resolve`."""
+    try:
+        return _evaluate(make_environment([]), value, variables)
+    except (jinja2.TemplateError, TypeError) as exc:
+        raise VariablesError(f"{value!r} does not render: {exc}") from None
 
 
 def _templated(value: Any) -> bool:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from telemetry.common.errors import ActionFailed
 from telemetry.k8s.podman_play.mapping import (
     CONFIGMAP_PREFIX,
     EMPTYDIR_PREFIX,
@@ -41,7 +42,7 @@ STOP_SECONDS = "3"
 REMOVERS = 8
 
 
-class HarnessError(RuntimeError):
+class HarnessError(ActionFailed):
     """Something did not come up; the message says what, with the logs to read."""
 
 

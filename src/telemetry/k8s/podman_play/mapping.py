@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from telemetry.common.errors import BadInput
+
 PREFIX = "k8s-"
 # On every pod and volume the harness creates; the value is the namespace rendered.
 LABEL = "telemetry.openstack.org/harness"
@@ -34,7 +36,7 @@ DEFAULT_BACKOFF = 6
 DEFAULT_MODE = 0o644
 
 
-class PlanError(ValueError):
+class PlanError(BadInput):
     """A manifest uses something the harness cannot stand in for; the message says what."""
 
 

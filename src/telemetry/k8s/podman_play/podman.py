@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from telemetry.common.errors import ActionFailed
 
-class PodmanError(RuntimeError):
+
+class PodmanError(ActionFailed):
     """A podman command failed; the message has the command and what it printed."""
 
 
