@@ -27,9 +27,20 @@ def run_cli(module: str, *args: str, timeout: int = 3600,
 
 def load_ansible_file(relative: str, name: str) -> ModuleType:
     """Import one of ansible/'s plugin or module files (they are not a package)."""
+    _add_module_utils()
     spec = importlib.util.spec_from_file_location(name, ROOT / "ansible" / relative)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
+
+
+def _add_module_utils() -> None:
+    """Our modules import ansible.module_utils.telemetry_common; Ansible bundles it from
+    ansible/module_utils when it ships a module, an in-process import needs the path added."""
+    import ansible.module_utils
+
+    path = str(ROOT / "ansible" / "module_utils")
+    if path not in ansible.module_utils.__path__:
+        ansible.module_utils.__path__.append(path)

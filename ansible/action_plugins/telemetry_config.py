@@ -3,7 +3,7 @@
 One module call per container (the files, config.json and the directory together) instead of a
 `template` per file: a no-change deploy spends its time in module start-ups, so fewer is faster.
 Templates are rendered here on the controller with the play's variables, then merged with
-<configdir>/config/ overrides (telemetry.deploy.overrides), then sent to the `telemetry_config`
+<configdir>/config/ overrides (telemetry.common.overrides), then sent to the `telemetry_config`
 module, which writes only what differs. Returns `config_hash` over every file it wrote.
 """
 
@@ -36,7 +36,7 @@ class ActionModule(ActionBase):
                              "service", "container"))
 
     def run(self, tmp=None, task_vars=None):
-        from telemetry.deploy.overrides import OverrideError, Scope, merge
+        from telemetry.common.overrides import OverrideError, Scope, merge
         from telemetry.paths import project_root
 
         result = super().run(tmp, task_vars)

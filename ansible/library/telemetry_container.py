@@ -4,9 +4,10 @@
 Modelled on Kolla-Ansible's kolla_container, but small and over the `docker` Python SDK only.
 It talks to any Docker API: podman's compatible socket (the default) or Docker's.
 
-The comparison and the actions are plain functions, importable without Ansible:
+The comparison and the actions are plain functions; the engine client and the failure type
+come from ansible/module_utils/telemetry_common, shared with the other modules:
 
-    client = connect(url)
+    client = engine_client(url)
     wanted = Wanted.from_params({...})
     the_plan = plan(client, wanted)      # Plan(action, differences): changes nothing
     result = apply(client, wanted, the_plan)
@@ -16,19 +17,22 @@ The comparison and the actions are plain functions, importable without Ansible:
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-try:
+from ansible.module_utils.telemetry_common.modules import (
+    ENGINE_URL_OPTION,
+    ModuleError,
+    engine_client,
+    run_module,
+)
+
+with contextlib.suppress(ImportError):  # engine_client() reports a missing SDK
     import docker
     import docker.errors
-    import requests.exceptions
-except ImportError as _error:  # reported by main() through fail_json
-    DOCKER_IMPORT_ERROR: ImportError | None = _error
-else:
-    DOCKER_IMPORT_ERROR = None
 
 DOCUMENTATION = r"""
 ---
@@ -148,14 +152,9 @@ image_id:
   returned: always
 """
 
-DEFAULT_ENGINE_URL = "unix:///run/podman/podman.sock"
 CONFIG_HASH_LABEL = "telemetry.config-hash"
 NANOSECONDS = 1_000_000_000
 HEALTHCHECK_DEFAULTS = {"interval": 30, "timeout": 30, "start_period": 0, "retries": 3}
-
-
-class ModuleError(Exception):
-    """A failure whose message tells the operator what to do."""
 
 
 # --------------------------------------------------------------------------- wanted state
@@ -455,22 +454,6 @@ def _plain(value: Any) -> Any:
 # --------------------------------------------------------------------------- engine
 
 
-def connect(url: str = DEFAULT_ENGINE_URL, timeout: int = 300) -> docker.DockerClient:
-    if DOCKER_IMPORT_ERROR is not None:
-        raise ModuleError(f"the docker Python SDK is not importable ({DOCKER_IMPORT_ERROR}); "
-                          "pip install 'docker>=7' into the Python that ansible_python_interpreter "
-                          "points at")
-    try:
-        client = docker.DockerClient(base_url=url, timeout=timeout)
-        client.ping()
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as err:
-        raise ModuleError(
-            f"no container engine answers at {url} ({err}). Start podman's Docker API with "
-            f"'mkdir -p /run/podman && podman system service --time=0 {DEFAULT_ENGINE_URL} &', "
-            "or set engine_url to a Docker socket (unix:///var/run/docker.sock)") from err
-    return client
-
-
 def inspect_image(client: docker.DockerClient, reference: str) -> dict[str, Any]:
     try:
         return client.api.inspect_image(reference)
@@ -608,14 +591,14 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "stop_timeout": {"type": "int", "default": 10},
     "state": {"type": "str", "default": "started",
               "choices": ["started", "stopped", "absent", "restarted"]},
-    "engine_url": {"type": "str", "default": DEFAULT_ENGINE_URL},
+    "engine_url": ENGINE_URL_OPTION,
 }
 
 
 def run(params: Mapping[str, Any], check_mode: bool) -> dict[str, Any]:
     """Everything main() does, minus Ansible: the module's result or ModuleError."""
     wanted = Wanted.from_params(params)
-    client = connect(params.get("engine_url") or DEFAULT_ENGINE_URL)
+    client = engine_client(params.get("engine_url"))
     try:
         the_plan = plan(client, wanted)
         return (the_plan if check_mode else apply(client, wanted, the_plan)).as_result()
@@ -630,11 +613,7 @@ def main() -> None:
                            required_if=[("state", "started", ["image"]),
                                         ("state", "stopped", ["image"]),
                                         ("state", "restarted", ["image"])])
-    try:
-        result = run(module.params, module.check_mode)
-    except ModuleError as err:
-        module.fail_json(msg=str(err))
-    module.exit_json(**result)
+    run_module(module, lambda: run(module.params, module.check_mode))
 
 
 if __name__ == "__main__":

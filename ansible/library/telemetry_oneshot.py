@@ -8,6 +8,18 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.telemetry_common.modules import (
+    ENGINE_URL_OPTION,
+    ModuleError,
+    engine_client,
+    run_module,
+)
+
+with contextlib.suppress(ImportError):  # engine_client() reports a missing SDK
+    import docker.errors
+    import requests.exceptions
+
 DOCUMENTATION = r"""
 module: telemetry_oneshot
 short_description: Run a container to completion and report its exit code and last log lines
@@ -72,8 +84,6 @@ def _mounts(volumes: list[str]) -> dict[str, dict[str, str]]:
 
 
 def run_oneshot(client: Any, job: OneShot) -> OneShotResult:
-    import docker.errors
-
     with contextlib.suppress(docker.errors.NotFound):
         client.containers.get(job.name).remove(force=True)
     container = client.containers.run(
@@ -89,9 +99,33 @@ def run_oneshot(client: Any, job: OneShot) -> OneShotResult:
     return OneShotResult(rc=int(status.get("StatusCode", 1)), log_tail=logs[-_LOG_LINES:])
 
 
-def main() -> None:
-    from ansible.module_utils.basic import AnsibleModule
+def job_from_params(params: dict[str, Any]) -> OneShot:
+    return OneShot(name=params["name"], image=params["image"],
+                   command=_as_list(params["command"]), entrypoint=_as_list(params["entrypoint"]),
+                   environment=params["environment"], volumes=params["volumes"],
+                   network=params["network"], user=params["user"], timeout=params["timeout"])
 
+
+def run(params: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    """The module's result, or ModuleError with the exit code and last log lines."""
+    if check_mode:
+        return {"changed": True, "rc": 0, "log_tail": []}
+    job = job_from_params(params)
+    client = engine_client(params["engine_url"], timeout=job.timeout)
+    try:
+        result = run_oneshot(client, job)
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        raise ModuleError(f"{job.name}: could not run {job.image}: {exc}. Is the image built "
+                          "(telemetry-build)?") from exc
+    finally:
+        client.close()
+    if result.rc != 0:
+        raise ModuleError(f"{job.name} exited {result.rc}; last log lines:\n"
+                          + "\n".join(result.log_tail), rc=result.rc, log_tail=result.log_tail)
+    return {"changed": True, "rc": result.rc, "log_tail": result.log_tail}
+
+
+def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "name": {"type": "str", "required": True},
@@ -103,31 +137,11 @@ def main() -> None:
             "network": {"type": "str", "default": "host"},
             "user": {"type": "str"},
             "timeout": {"type": "int", "default": 600},
-            "engine_url": {"type": "str", "default": "unix:///run/podman/podman.sock"},
+            "engine_url": ENGINE_URL_OPTION,
         },
         supports_check_mode=True,
     )
-    params = module.params
-    if module.check_mode:
-        module.exit_json(changed=True, rc=0, log_tail=[])
-    try:
-        import docker
-
-        client = docker.DockerClient(base_url=params["engine_url"], timeout=params["timeout"])
-        job = OneShot(name=params["name"], image=params["image"],
-                      command=_as_list(params["command"]),
-                      entrypoint=_as_list(params["entrypoint"]),
-                      environment=params["environment"], volumes=params["volumes"],
-                      network=params["network"], user=params["user"], timeout=params["timeout"])
-        result = run_oneshot(client, job)
-    except Exception as exc:
-        module.fail_json(msg=f"{params['name']}: could not run {params['image']}: {exc}. Is the "
-                             f"image built (telemetry-build) and the engine up?")
-    if result.rc != 0:
-        module.fail_json(msg=f"{params['name']} exited {result.rc}; last log lines:\n"
-                             + "\n".join(result.log_tail), rc=result.rc,
-                         log_tail=result.log_tail)
-    module.exit_json(changed=True, rc=result.rc, log_tail=result.log_tail)
+    run_module(module, lambda: run(module.params, module.check_mode))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
-"""Where the project's data trees (kolla_images/, ansible/, kubernetes/, services/) live.
+"""Where the project's data trees (kolla_images/, ansible/, kubernetes/, services/, etc/) live.
 
-The CLIs run from a checkout (editable install, the supported way) or from an install that put
-the trees under ``<prefix>/share/telemetry``. ``TELEMETRY_HOME`` overrides both.
+The CLIs run from a checkout (an editable install finds it above this file) or from a wheel:
+``pip install <checkout>`` installs the trees as data files under ``<prefix>/share/telemetry``
+(setup.py lists them), with the sources the images are built from. ``TELEMETRY_HOME`` overrides
+both.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ import os
 import sys
 from pathlib import Path
 
+from telemetry.common.errors import BadInput
+
 _MARKER = "kolla_images"
 
 
-class DataDirNotFound(RuntimeError):
+class DataDirNotFound(BadInput):
     """No directory holding kolla_images/ could be found."""
 
 
@@ -26,8 +30,17 @@ def project_root() -> Path:
         if (candidate / _MARKER).is_dir():
             return candidate
     raise DataDirNotFound(
-        "cannot find the project's data (a directory with kolla_images/): set TELEMETRY_HOME "
-        "to the checkout, or install with `pip install -e <checkout>`")
+        f"cannot find the project's data (a directory with kolla_images/) above {__file__} or "
+        f"in {Path(sys.prefix) / 'share' / 'telemetry'}: set TELEMETRY_HOME to a checkout, or "
+        "reinstall from one (pip install <checkout>, or pip install -e <checkout>)")
+
+
+def passwords_template() -> str:
+    """The empty passwords.yml an operator copies into place, for messages that say so."""
+    try:
+        return str(project_root() / "etc" / "telemetry" / "passwords.yml")
+    except DataDirNotFound:
+        return "etc/telemetry/passwords.yml of the checkout"
 
 
 def images_dir() -> Path:

@@ -14,8 +14,10 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from telemetry.common.errors import BadInput
 
-class TemplateError(RuntimeError):
+
+class TemplateError(BadInput):
     """A template failed to render; the message names the file and line."""
 
 

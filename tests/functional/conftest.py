@@ -8,8 +8,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from telemetry.image.engine import connect
-from telemetry.image.options import DEFAULT_ENGINE_URL
+from telemetry.common.engine import DEFAULT_ENGINE_URL, connect
 from tests.conftest import run_cli
 
 BUILD = "telemetry.cli.build"

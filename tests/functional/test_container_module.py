@@ -18,7 +18,7 @@ import docker
 import docker.errors
 import pytest
 
-from telemetry.image.engine import connect
+from telemetry.common.engine import DEFAULT_ENGINE_URL, connect
 from tests.conftest import ROOT, load_ansible_file
 
 LIBRARY = ROOT / "ansible" / "library"
@@ -40,7 +40,7 @@ class Images:
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[docker.DockerClient]:
-    client = connect(tc.DEFAULT_ENGINE_URL)
+    client = connect(DEFAULT_ENGINE_URL)
     yield client
     client.close()
 
@@ -256,6 +256,7 @@ def test_through_ansible_playbook_second_run_changes_nothing(
     playbook = tmp_path / "playbook.yml"
     playbook.write_text(PLAYBOOK.format(python=sys.executable, params=json.dumps(params)))
     env = {**os.environ, "ANSIBLE_LIBRARY": str(LIBRARY), "ANSIBLE_NOCOLOR": "1",
+           "ANSIBLE_MODULE_UTILS": str(ROOT / "ansible" / "module_utils"),
            "ANSIBLE_LOCALHOST_WARNING": "False", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
            "ANSIBLE_LOCAL_TEMP": str(tmp_path / "local"),
            "ANSIBLE_REMOTE_TEMP": str(tmp_path / "remote")}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from telemetry.deploy.overrides import OverrideError, Scope, merge
+from telemetry.common.overrides import OverrideError, Scope, merge
 
 SCOPE = Scope(service="gnocchi", container="gnocchi-api", host="control01")
 GNOCCHI_CONF = """[DEFAULT]

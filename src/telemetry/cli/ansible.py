@@ -19,13 +19,16 @@ import time
 from pathlib import Path
 
 from telemetry.catalog import load_catalog
-from telemetry.deploy.health import check_container
+from telemetry.common.engine import DEFAULT_ENGINE_URL, connect
+from telemetry.common.errors import BadInput, run_cli
+from telemetry.common.health import check_container
+from telemetry.common.yaml_files import load_mapping
+from telemetry.deploy.ansible_tools import ansible_tool
 from telemetry.deploy.prechecks import run_prechecks
 from telemetry.deploy.stack import catalog_volumes, deployed_containers
-from telemetry.image.engine import EngineUnreachable, connect
-from telemetry.image.options import DEFAULT_ENGINE_URL
-from telemetry.paths import project_root
+from telemetry.paths import passwords_template, project_root
 
+PROG = "telemetry-ansible"
 # ansible/group_vars/all/deploy.yml's node_config_directory default.
 NODE_CONFIG_DIRECTORY = Path("/etc/telemetry/containers")
 PLAYBOOK_ACTIONS = {"deploy": "deploy", "genconfig": "genconfig",
@@ -52,12 +55,8 @@ actions:
 """
 
 
-class BadInput(RuntimeError):
-    """The invocation cannot be carried out."""
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="telemetry-ansible", description=DESCRIPTION,
+    parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=[*PLAYBOOK_ACTIONS, "prechecks", "check", "stop",
                                            "destroy"])
@@ -91,12 +90,10 @@ def playbook_command(args: argparse.Namespace) -> list[str]:
         raise BadInput(f"inventory {inventory} does not exist")
     if not (args.configdir / "passwords.yml").is_file():
         raise BadInput(f"{args.configdir}/passwords.yml does not exist: copy "
-                       f"etc/telemetry/passwords.yml there and run telemetry-genpwd -p "
+                       f"{passwords_template()} there and run telemetry-genpwd -p "
                        f"{args.configdir}/passwords.yml")
-    playbook = shutil.which("ansible-playbook", path=str(Path(sys.executable).parent)) or (
-        "ansible-playbook")
-    command = [playbook, "-i", str(inventory), str(root / "ansible" / "deploy.yml"),
-               "-e", f"telemetry_config_dir={args.configdir}",
+    command = [ansible_tool("ansible-playbook"), "-i", str(inventory),
+               str(root / "ansible" / "deploy.yml"), "-e", f"telemetry_config_dir={args.configdir}",
                "-e", f"telemetry_action={PLAYBOOK_ACTIONS[args.action]}"]
     if args.tags:
         command += ["--tags", args.tags]
@@ -177,26 +174,34 @@ def destroy(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_inputs(args: argparse.Namespace) -> None:
+    """Bad input (exit 2) before any precheck, play or container is touched: a catalog that
+    does not load, a globals.yml or passwords.yml that is not a YAML mapping. A missing
+    globals.yml or passwords.yml is for the prechecks to report."""
+    load_catalog()
+    if args.action in (*PLAYBOOK_ACTIONS, "prechecks"):
+        for name in ("globals.yml", "passwords.yml"):
+            if (args.configdir / name).exists():
+                load_mapping(args.configdir / name)
+
+
+def run(args: argparse.Namespace) -> int:
+    check_inputs(args)
+    if args.action in PLAYBOOK_ACTIONS:
+        if not (args.skip_prechecks or args.check) and run_prechecks(
+                args.configdir, args.inventory, args.engine_url) != 0:
+            print(f"{PROG} {args.action}: refused, nothing was changed: fix what the "
+                  "prechecks above name (or pass --skip-prechecks)", file=sys.stderr)
+            return 1
+        return run_playbook(args)
+    if args.action == "prechecks":
+        return run_prechecks(args.configdir, args.inventory, args.engine_url)
+    return {"check": check, "stop": stop, "destroy": destroy}[args.action](args)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        if args.action in PLAYBOOK_ACTIONS:
-            if not (args.skip_prechecks or args.check) and run_prechecks(
-                    args.configdir, args.inventory, args.engine_url) != 0:
-                print(f"telemetry-ansible {args.action}: refused, nothing was changed: fix "
-                      "what the prechecks above name (or pass --skip-prechecks)",
-                      file=sys.stderr)
-                return 1
-            return run_playbook(args)
-        if args.action == "prechecks":
-            return run_prechecks(args.configdir, args.inventory, args.engine_url)
-        return {"check": check, "stop": stop, "destroy": destroy}[args.action](args)
-    except BadInput as exc:
-        print(f"telemetry-ansible: error: {exc}", file=sys.stderr)
-        return 2
-    except EngineUnreachable as exc:
-        print(f"telemetry-ansible: error: {exc}", file=sys.stderr)
-        return 3
+    return run_cli(PROG, lambda: run(args))
 
 
 if __name__ == "__main__":

@@ -16,17 +16,18 @@ from pathlib import Path
 
 from oslo_config import cfg
 
-from telemetry.catalog import CatalogError, load_catalog
+from telemetry.catalog import load_catalog
+from telemetry.common.engine import connect
+from telemetry.common.errors import BadInput, run_cli
 from telemetry.image import options
 from telemetry.image.builder import Builder, BuildSettings, rootfs_reference
-from telemetry.image.engine import EngineUnreachable, connect
 from telemetry.image.render import ImageNames, RenderedImage, Renderer
 from telemetry.image.report import Progress, State, summary_table, write_summary_json
-from telemetry.image.rootfs import SUITE, VARIANT, RootfsError, RootfsSpec, host_mirrors
-from telemetry.image.tree import SelectionError, dependency_tree, select_images
-from telemetry.paths import DataDirNotFound, project_root
-from telemetry.templating import TemplateError
+from telemetry.image.rootfs import SUITE, VARIANT, RootfsSpec, host_mirrors
+from telemetry.image.tree import dependency_tree, select_images
+from telemetry.paths import project_root
 
+PROG = "telemetry-build"
 CONFIG_FILE = Path("/etc/telemetry/telemetry-build.conf")
 USAGE = """telemetry-build [options] [REGEX ...]
 
@@ -42,16 +43,15 @@ examples:
 """
 
 
-class BadInput(RuntimeError):
-    """The invocation cannot be carried out as given."""
-
-
 def parse_args(argv: list[str]) -> cfg.ConfigOpts:
     conf = cfg.ConfigOpts()
     options.register(conf)
     config_files = [str(CONFIG_FILE)] if CONFIG_FILE.exists() else []
-    conf(argv, project="telemetry", prog="telemetry-build", usage=USAGE,
-         default_config_files=config_files)
+    try:
+        conf(argv, project="telemetry", prog=PROG, usage=USAGE,
+             default_config_files=config_files)
+    except cfg.Error as exc:
+        raise BadInput(str(exc)) from exc
     return conf
 
 
@@ -120,34 +120,26 @@ def build(conf: cfg.ConfigOpts, rendered: dict[str, RenderedImage], names: Image
     return 0 if all(r.state in (State.BUILT, State.SKIPPED) for r in results) else 1
 
 
+def run(argv: list[str]) -> int:
+    conf = parse_args(argv)
+    rendered, names, rootfs = render_selection(conf)
+    if conf.list_images:
+        list_images(rendered, names)
+        return 0
+    if conf.list_dependencies:
+        print(json.dumps(dependency_tree(load_catalog(), rendered), indent=2))
+        return 0
+    if conf.template_only:
+        if not conf.work_dir:
+            raise BadInput("--template-only needs --work-dir DIR to render into")
+        template_only(rendered, Path(conf.work_dir))
+        return 0
+    return build(conf, rendered, names, rootfs)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    try:
-        conf = parse_args(argv)
-    except cfg.Error as exc:
-        print(f"telemetry-build: {exc}", file=sys.stderr)
-        return 2
-    try:
-        rendered, names, rootfs = render_selection(conf)
-        if conf.list_images:
-            list_images(rendered, names)
-            return 0
-        if conf.list_dependencies:
-            print(json.dumps(dependency_tree(load_catalog(), rendered), indent=2))
-            return 0
-        if conf.template_only:
-            if not conf.work_dir:
-                raise BadInput("--template-only needs --work-dir DIR to render into")
-            template_only(rendered, Path(conf.work_dir))
-            return 0
-        return build(conf, rendered, names, rootfs)
-    except (BadInput, CatalogError, SelectionError, TemplateError, RootfsError,
-            DataDirNotFound) as exc:
-        print(f"telemetry-build: error: {exc}", file=sys.stderr)
-        return 2
-    except EngineUnreachable as exc:
-        print(f"telemetry-build: error: {exc}", file=sys.stderr)
-        return 3
+    return run_cli(PROG, lambda: run(argv))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,11 @@ from pathlib import Path
 
 import yaml
 
+from telemetry.common.errors import BadInput, run_cli
+from telemetry.common.yaml_files import load_mapping
+from telemetry.paths import passwords_template
+
+PROG = "telemetry-genpwd"
 DEFAULT_PASSWORDS = Path("/etc/telemetry/passwords.yml")
 _ALPHABET = string.ascii_letters + string.digits
 # Values that end up in URLs (mysql+pymysql://user:PASSWORD@host, redis://:PASSWORD@host) and in
@@ -25,7 +30,7 @@ _ALPHABET = string.ascii_letters + string.digits
 _LENGTH = 32
 
 
-class PasswordsFileError(RuntimeError):
+class PasswordsFileError(BadInput):
     """passwords.yml is missing or malformed."""
 
 
@@ -46,15 +51,9 @@ def fill(path: Path) -> list[str]:
 
 def load(path: Path) -> dict[str, object]:
     if not path.is_file():
-        raise PasswordsFileError(f"{path} does not exist: copy etc/telemetry/passwords.yml from "
-                                 f"the checkout there first")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise PasswordsFileError(f"{path} is not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise PasswordsFileError(f"{path} must be a mapping of key: value")
-    return data
+        raise PasswordsFileError(f"{path} does not exist: copy {passwords_template()} there "
+                                 "first")
+    return load_mapping(path, PasswordsFileError)
 
 
 def write_private(path: Path, text: str) -> None:
@@ -73,25 +72,25 @@ def readable_by_others(path: Path) -> bool:
     return bool(path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO))
 
 
+def run(path: Path) -> int:
+    filled = fill(path)
+    if readable_by_others(path):
+        print(f"{PROG}: warning: {path} is readable by group or others; run: chmod 0600 {path}",
+              file=sys.stderr)
+    print(f"{PROG}: filled {len(filled)} empty keys in {path}"
+          + (f": {', '.join(filled)}" if filled else ""))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="telemetry-genpwd",
+        prog=PROG,
         description="Fill every empty key of passwords.yml with a random 32-character value. "
                     "Existing values are kept; values are never printed.")
     parser.add_argument("-p", "--passwords", type=Path, default=DEFAULT_PASSWORDS,
                         help=f"the passwords file (default {DEFAULT_PASSWORDS})")
     args = parser.parse_args(argv)
-    try:
-        filled = fill(args.passwords)
-    except PasswordsFileError as exc:
-        print(f"telemetry-genpwd: error: {exc}", file=sys.stderr)
-        return 2
-    if readable_by_others(args.passwords):
-        print(f"telemetry-genpwd: warning: {args.passwords} is readable by group or others; "
-              f"run: chmod 0600 {args.passwords}", file=sys.stderr)
-    print(f"telemetry-genpwd: filled {len(filled)} empty keys in {args.passwords}"
-          + (f": {', '.join(filled)}" if filled else ""))
-    return 0
+    return run_cli(PROG, lambda: run(args.passwords))
 
 
 if __name__ == "__main__":

@@ -14,19 +14,17 @@ from typing import Any, TextIO
 
 import yaml
 
-from telemetry.catalog import CatalogError
+from telemetry.common.errors import run_cli
 from telemetry.k8s import operations
-from telemetry.k8s.apply import DRY_RUN_MODES, ApplyError, Cluster, ClusterUnavailable, connect
-from telemetry.k8s.configs import SecretInConfigMap
-from telemetry.k8s.podman_play.harness import Harness, HarnessError
-from telemetry.k8s.podman_play.mapping import PlanError, harness_variables
+from telemetry.k8s.apply import DRY_RUN_MODES, Cluster, connect
+from telemetry.k8s.podman_play.harness import Harness
+from telemetry.k8s.podman_play.mapping import harness_variables
 from telemetry.k8s.podman_play.plan import build_plan
-from telemetry.k8s.podman_play.podman import Podman, PodmanError
-from telemetry.k8s.registry import ALL, TYPES, RegistryError
-from telemetry.k8s.render import RenderError
-from telemetry.k8s.validate import DEFAULT_VERSIONS, ValidationUnavailable, validate_all
+from telemetry.k8s.podman_play.podman import Podman
+from telemetry.k8s.registry import ALL, TYPES
+from telemetry.k8s.validate import DEFAULT_VERSIONS, validate_all
 from telemetry.k8s.variables import DEFAULT_PASSWORDS, VariablesError, parse_extra
-from telemetry.paths import DataDirNotFound, project_root
+from telemetry.paths import project_root
 
 PROG = "telemetry-k8s"
 ACTIONS = ("create", "delete", "template", "status", "validate")
@@ -34,8 +32,9 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NO_CLUSTER = 0, 1, 2, 3
 DEFAULT_OVERRIDES = Path("/etc/telemetry/config")
 
 DESCRIPTION = f"""\
-Render the telemetry stack's Kubernetes resources from kubernetes/service_resources.yml and
-the templates under services/, and create, delete or inspect them on a cluster.
+Render the telemetry stack's Kubernetes resources from the service catalog (with the
+exceptions of kubernetes/service_resources.yml) and the templates under services/, and create,
+delete or inspect them on a cluster.
 
   {PROG} resource template all                  every resource as YAML (no cluster needed)
   {PROG} resource validate all                  ... checked against Kubernetes' schemas
@@ -243,20 +242,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     out = out or sys.stdout
     err = err or sys.stderr
     args = build_parser().parse_args(argv)
-    try:
-        if args.command == "harness":
-            return run_harness(args, out)
-        return run(args, out, err)
-    except (RegistryError, VariablesError, RenderError, SecretInConfigMap, CatalogError,
-            DataDirNotFound, ValidationUnavailable, PlanError) as exc:
-        err.write(f"{PROG}: error: {exc}\n")
-        return EXIT_BAD_INPUT
-    except ClusterUnavailable as exc:
-        err.write(f"{PROG}: error: {exc}\n")
-        return EXIT_NO_CLUSTER
-    except (ApplyError, HarnessError, PodmanError) as exc:
-        err.write(f"{PROG}: error: {exc}\n")
-        return EXIT_FAILED
+    # Exit codes live on the error classes (bad input 2, failed 1, no cluster 3).
+    return run_cli(PROG, lambda: (run_harness(args, out) if args.command == "harness"
+                                  else run(args, out, err)), err)
 
 
 if __name__ == "__main__":

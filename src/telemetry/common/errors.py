@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import TextIO
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -39,13 +40,17 @@ class Unavailable(TelemetryError):
     exit_code = EXIT_UNAVAILABLE
 
 
-def run_cli(prog: str, action: Callable[[], int]) -> int:
-    """Run a CLI's action; a TelemetryError becomes one line on stderr and its exit code."""
+def run_cli(prog: str, action: Callable[[], int], stderr: TextIO | None = None) -> int:
+    """Run a CLI's action; a TelemetryError becomes one line on stderr and its exit code.
+
+    ``stderr`` defaults to sys.stderr at call time (tests hand a CLI their own stream).
+    """
+    stderr = stderr or sys.stderr
     try:
         return action()
     except TelemetryError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted", file=stderr)
         return 130

@@ -24,11 +24,13 @@ from typing import Any
 
 import yaml
 
+from .errors import BadInput
+
 INI_SUFFIXES = (".conf", ".ini", ".cnf")
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-class OverrideError(ValueError):
+class OverrideError(BadInput):
     """An override file cannot be read or merged; the message names the file."""
 
 

@@ -12,8 +12,13 @@ from pathlib import Path
 
 import yaml
 
-from telemetry.catalog import (CatalogVariableError, Container, catalog_variables, load_catalog,
-                               resolve)
+from telemetry.catalog import (
+    CatalogVariableError,
+    Container,
+    catalog_variables,
+    load_catalog,
+    resolve,
+)
 from telemetry.common.engine import EngineUnreachable, connect
 from telemetry.deploy.ansible_tools import ansible_tool
 from telemetry.deploy.stack import deployed_containers

@@ -12,13 +12,14 @@ from typing import TextIO
 import docker
 import docker.errors
 
-from telemetry.image.engine import local_name
+from telemetry.common.engine import local_name
+from telemetry.common.errors import ActionFailed
 from telemetry.image.render import HASH_LABEL, ImageNames, RenderedImage
 from telemetry.image.report import DONE_OK, ImageResult, Progress, State
 from telemetry.image.rootfs import RootfsSpec, debootstrap_tarball
 
 
-class BuildFailed(RuntimeError):
+class BuildFailed(ActionFailed):
     """The engine reported an error building an image."""
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
-DEFAULT_ENGINE_URL = "unix:///run/podman/podman.sock"
+# The engine client owns its default (telemetry.common must not import this package).
+from telemetry.common.engine import DEFAULT_ENGINE_URL
 
 _CLI_OPTS = [
     cfg.MultiStrOpt("regex", positional=True, required=False, default=[],

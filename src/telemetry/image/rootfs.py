@@ -12,13 +12,18 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from telemetry.common.errors import BadInput
+
 SUITE = "bookworm"
 VARIANT = "minbase"
 _APT_SOURCES = (Path("/etc/apt/sources.list.d"), Path("/etc/apt/sources.list"))
 
 
-class RootfsError(RuntimeError):
-    """debootstrap is missing, failed, or no mirror is known."""
+class RootfsError(BadInput):
+    """debootstrap is missing, failed, or no mirror is known.
+
+    Bad input for the CLI (it is raised before anything is built when no mirror is known);
+    during a build the builder marks the base image failed instead."""
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,10 @@ import re
 from collections.abc import Iterable
 
 from telemetry.catalog import Catalog
+from telemetry.common.errors import BadInput
 
 
-class SelectionError(ValueError):
+class SelectionError(BadInput):
     """A regex or profile matched nothing; the message lists what is known."""
 
 

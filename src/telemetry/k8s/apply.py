@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from telemetry.common.errors import ActionFailed, Unavailable
 from telemetry.k8s.pods import CONFIG_HASH_ANNOTATION
 
@@ -74,6 +76,10 @@ def connect(kubeconfig: str | None, context: str | None = None) -> Any:
                                                            persist_config=False)
     except k8s_config.ConfigException as exc:
         raise ClusterUnavailable(f"kubeconfig {path} cannot be used: {exc}") from exc
+    except yaml.YAMLError:
+        # No parser text: it would quote the file, and a kubeconfig holds credentials.
+        raise ClusterUnavailable(f"kubeconfig {path} is not valid YAML: fix it or pass "
+                                 "--kubeconfig FILE") from None
     # No discovery cache between runs (a shared one goes stale when the cluster is upgraded):
     # the client wants a file, so it gets one that is gone after discovery; its later writes
     # to it fail silently by design.
