@@ -103,5 +103,6 @@ def test_the_new_service_is_built_and_deployed_and_answers(deployed) -> None:
 
 def test_only_the_new_service_was_deployed(deployed) -> None:
     _, deploy = deployed
-    included = [line for line in deploy.stdout.splitlines() if "=> (item=" in line]
+    included = [line for line in deploy.stdout.splitlines()
+                if "deploy-service.yml" in line and "=> (item=" in line]
     assert len(included) == 1 and "(item=echo)" in included[0], included
