@@ -21,6 +21,7 @@ from telemetry.catalog.model import (
     User,
 )
 from telemetry.common.errors import BadInput
+from telemetry.common.yaml_files import check_known_keys
 
 HEALTHCHECK_TYPES = ("http", "listen", "established")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -47,7 +48,7 @@ class CatalogError(BadInput):
 def parse_catalog(raw: Any) -> Catalog:
     if not isinstance(raw, dict):
         raise CatalogError("catalog: must be a mapping with users, images, profiles, services")
-    _known_keys("catalog", raw, _TOP_KEYS)
+    check_known_keys("catalog", raw, _TOP_KEYS, CatalogError)
     users = {name: _parse_user(name, spec) for name, spec in _section(raw, "users").items()}
     images = {name: _parse_image(name, spec) for name, spec in _section(raw, "images").items()}
     _check_image_tree(images)
@@ -66,15 +67,6 @@ def _section(raw: dict[str, Any], key: str) -> dict[str, Any]:
     if not isinstance(value, dict) or not value:
         raise CatalogError(f"catalog: section {key!r} is missing or not a mapping")
     return value
-
-
-def _known_keys(where: str, spec: Any, known: tuple[str, ...]) -> None:
-    if not isinstance(spec, dict):
-        raise CatalogError(f"{where}: must be a mapping, got {type(spec).__name__}")
-    unknown = sorted(str(key) for key in spec if key not in known)
-    if unknown:
-        raise CatalogError(f"{where}: unknown key {', '.join(map(repr, unknown))}; known keys: "
-                           f"{', '.join(known)}")
 
 
 def _require(where: str, spec: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
@@ -116,7 +108,7 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
 
 def _parse_user(name: str, spec: Any) -> User:
     where = f"user {name}"
-    _known_keys(where, spec, _USER_KEYS)
+    check_known_keys(where, spec, _USER_KEYS, CatalogError)
     uid = _require(where, spec, "uid", int)
     if not 100 <= uid < 1000:
         raise CatalogError(f"{where}: key 'uid' must be a system id (100-999), got {uid}")
@@ -127,7 +119,7 @@ def _parse_image(name: str, spec: Any) -> Image:
     where = f"image {name}"
     if not _NAME_RE.match(name):
         raise CatalogError(f"{where}: name must match {_NAME_RE.pattern}")
-    _known_keys(where, spec, _IMAGE_KEYS)
+    check_known_keys(where, spec, _IMAGE_KEYS, CatalogError)
     if "parent" not in spec:
         raise CatalogError(f"{where}: key 'parent' is required (null for the root image)")
     parent = spec["parent"]
@@ -171,7 +163,7 @@ def _parse_service(name: str, spec: Any, images: dict[str, Image],
     where = f"service {name}"
     if not _NAME_RE.match(name):
         raise CatalogError(f"{where}: name must match {_NAME_RE.pattern}")
-    _known_keys(where, spec, _SERVICE_KEYS)
+    check_known_keys(where, spec, _SERVICE_KEYS, CatalogError)
     group = _require(where, spec, "group", str)
     enabled = _optional(where, spec, "enabled", bool, True)
     containers_spec = _require(where, spec, "containers", dict)
@@ -195,7 +187,7 @@ def _parse_keystone(where: str, spec: Any) -> Keystone | None:
     if spec is None:
         return None
     where = f"{where}, keystone"
-    _known_keys(where, spec, _KEYSTONE_KEYS)
+    check_known_keys(where, spec, _KEYSTONE_KEYS, CatalogError)
     return Keystone(user=_require(where, spec, "user", str),
                     type=_optional(where, spec, "type", str, None),
                     description=_optional(where, spec, "description", str, ""))
@@ -206,7 +198,7 @@ def _parse_container(service: str, name: str, spec: Any, group: str, enabled: bo
     where = f"service {service}, container {name}"
     if not _NAME_RE.match(str(name)):
         raise CatalogError(f"{where}: name must match {_NAME_RE.pattern}")
-    _known_keys(where, spec, _CONTAINER_KEYS)
+    check_known_keys(where, spec, _CONTAINER_KEYS, CatalogError)
     image = _require(where, spec, "image", str)
     if image not in images:
         raise CatalogError(f"{where}: key 'image' names unknown image {image!r}")
@@ -258,7 +250,7 @@ def _parse_ports(where: str, ports: dict[Any, Any]) -> dict[str, int]:
 
 def _parse_config_file(where: str, spec: Any, users: dict[str, User]) -> ConfigFile:
     where = f"{where}, config_files entry {spec!r}"
-    _known_keys(where, spec, _CONFIG_FILE_KEYS)
+    check_known_keys(where, spec, _CONFIG_FILE_KEYS, CatalogError)
     owner = _require(where, spec, "owner", str)
     if owner != "root" and owner not in users:
         raise CatalogError(f"{where}: key 'owner' names unknown user {owner!r}")
@@ -273,7 +265,7 @@ def _parse_healthcheck(where: str, spec: Any, ports: dict[str, int]) -> Healthch
     if spec is None:
         return None
     where = f"{where}, healthcheck"
-    _known_keys(where, spec, _HEALTHCHECK_KEYS)
+    check_known_keys(where, spec, _HEALTHCHECK_KEYS, CatalogError)
     kind = _require(where, spec, "type", str)
     if kind not in HEALTHCHECK_TYPES:
         raise CatalogError(f"{where}: key 'type' must be one of {', '.join(HEALTHCHECK_TYPES)}, "

@@ -1,4 +1,6 @@
-"""Operator YAML files (passwords.yml, globals.yml) read into a mapping, or one-line BadInput.
+"""Operator YAML files (passwords.yml, globals.yml) read into a mapping, or one-line BadInput;
+and the strict-keys rule of the files this project reads (the catalog, the Kubernetes
+exceptions).
 
 PyYAML's own messages span several lines with a caret diagram; a CLI prints one line per error,
 so only the position and the problem are kept. Never quotes the file's content (secrets).
@@ -27,6 +29,18 @@ def load_mapping(path: Path, error: type[BadInput] = BadInput) -> dict[str, Any]
     if not isinstance(data, dict):
         raise error(f"{path} must be a mapping of key: value, not a {type(data).__name__}")
     return data
+
+
+def check_known_keys(where: str, spec: Any, known: tuple[str, ...],
+                     error: type[BadInput] = BadInput) -> None:
+    """A mapping with only known keys, or ``error`` naming the entry, the unknown keys and the
+    known ones (a typo such as `healtcheck:` must not pass as "no healthcheck")."""
+    if not isinstance(spec, dict):
+        raise error(f"{where}: must be a mapping, got {type(spec).__name__}")
+    unknown = sorted(str(key) for key in spec if key not in known)
+    if unknown:
+        raise error(f"{where}: unknown key {', '.join(map(repr, unknown))}; known keys: "
+                    f"{', '.join(known)}")
 
 
 def yaml_error_position(exc: yaml.YAMLError) -> str:

@@ -17,6 +17,7 @@ import yaml
 # The toolbox's own list of tasks: an extra Job must run one of them.
 from telemetry.bootstrap.cli import TASKS
 from telemetry.catalog import Catalog
+from telemetry.common.yaml_files import check_known_keys
 from telemetry.k8s.registry import RegistryError
 
 _TOP_KEYS = ("services", "containers")
@@ -64,7 +65,7 @@ def load_special(path: Path, catalog: Catalog) -> Special:
 
 
 def parse_special(raw: Any, catalog: Catalog, where: str = "registry exceptions") -> Special:
-    _known_keys(where, raw, _TOP_KEYS)
+    check_known_keys(where, raw, _TOP_KEYS, RegistryError)
     services = _mapping(where, raw, "services")
     containers = _mapping(where, raw, "containers")
     skipped: dict[str, str] = {}
@@ -74,7 +75,7 @@ def parse_special(raw: Any, catalog: Catalog, where: str = "registry exceptions"
         if name not in catalog.services:
             raise RegistryError(f"{here}: no such service in the catalog; known: "
                                 f"{', '.join(catalog.services)}")
-        _known_keys(here, spec, _SERVICE_KEYS)
+        check_known_keys(here, spec, _SERVICE_KEYS, RegistryError)
         if "skip" in spec:
             skipped[name] = _string(here, spec, "skip")
         jobs += [_job(f"{here}.jobs", name, job) for job in _list(here, spec, "jobs")]
@@ -87,13 +88,13 @@ def parse_special(raw: Any, catalog: Catalog, where: str = "registry exceptions"
                     if name in catalog.services else "")
             raise RegistryError(f"{here}: no such container in the catalog{hint}; known: "
                                 f"{', '.join(sorted(known))}")
-        _known_keys(here, spec, _CONTAINER_KEYS)
+        check_known_keys(here, spec, _CONTAINER_KEYS, RegistryError)
         service_types[name] = _string(here, spec, "service_type")
     return Special(skipped=skipped, jobs=tuple(jobs), service_types=service_types)
 
 
 def _job(where: str, service: str, spec: Any) -> ExtraJob:
-    _known_keys(where, spec, _JOB_KEYS)
+    check_known_keys(where, spec, _JOB_KEYS, RegistryError)
     name = _string(where, spec, "name")
     # Resource names start with their service (the naming rule every resource follows).
     if name != service and not name.startswith(f"{service}-"):
@@ -107,15 +108,6 @@ def _job(where: str, service: str, spec: Any) -> ExtraJob:
         raise RegistryError(f"{where}: key 'after_pods' must be true or false")
     return ExtraJob(service=service, name=name, task=task,
                     spec=_mapping(where, spec, "spec", required=True), after_pods=after_pods)
-
-
-def _known_keys(where: str, spec: Any, known: tuple[str, ...]) -> None:
-    if not isinstance(spec, dict):
-        raise RegistryError(f"{where}: must be a mapping, got {type(spec).__name__}")
-    unknown = sorted(str(key) for key in spec if key not in known)
-    if unknown:
-        raise RegistryError(f"{where}: unknown key {', '.join(map(repr, unknown))}; known keys: "
-                            f"{', '.join(known)}")
 
 
 def _mapping(where: str, spec: dict[str, Any], key: str, required: bool = False,
