@@ -124,7 +124,7 @@ EXAMPLES = r"""
 - name: Memcached
   telemetry_container:
     name: memcached
-    image: telemetry/memcached:latest
+    image: telemetry/memcached:zed
     network: telemetry
     volumes:
       - /etc/telemetry/memcached:/var/lib/telemetry/config_files:ro

@@ -82,7 +82,7 @@ class Stack:
 
     engine: docker.DockerClient
     workdir: Path
-    images: dict[str, str]  # name -> image id, pinned: other builds may move :latest meanwhile
+    images: dict[str, str]  # name -> image id, pinned: other builds may move the tag meanwhile
     db_port: int = field(default_factory=free_port)
     keystone_port: int = field(default_factory=free_port)
     gnocchi_port: int = field(default_factory=free_port)

@@ -27,7 +27,7 @@ def all_images(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_every_listed_image_is_in_podman_with_its_hash(all_images: dict,
                                                        engine: docker.DockerClient) -> None:
     for name, content_hash in listed_hashes().items():
-        image = engine.images.get(f"telemetry/{name}:latest")
+        image = engine.images.get(f"telemetry/{name}:zed")
         assert image.labels[HASH_LABEL] == content_hash, name
 
 
@@ -49,7 +49,7 @@ def test_one_leaf_changed_rebuilds_only_that_leaf(all_images: dict, tmp_path: Pa
     assert code == 0, output
     assert summary["built"] == ["nginx"]
     assert "nginx" not in summary["skipped"] and "base" in summary["skipped"]
-    marker = engine.containers.run("telemetry/nginx:latest", entrypoint=["cat"],
+    marker = engine.containers.run("telemetry/nginx:zed", entrypoint=["cat"],
                                    command=["/etc/leaf-marker"], remove=True)
     assert marker.strip() == token.encode()
     # Back to the plain template: the earlier image is still there, so it is re-tagged, not built.
@@ -57,7 +57,7 @@ def test_one_leaf_changed_rebuilds_only_that_leaf(all_images: dict, tmp_path: Pa
     assert code == 0, output
     assert summary["built"] == []
     assert "nginx                      skipped (hash" in output and "re-tagged" in output
-    image = engine.images.get("telemetry/nginx:latest")
+    image = engine.images.get("telemetry/nginx:zed")
     assert image.labels[HASH_LABEL] == listed_hashes()["nginx"]
 
 
@@ -110,4 +110,4 @@ def test_push_to_a_real_registry(all_images: dict, tmp_path: Path, registry: str
     assert code == 0, output
     assert summary["built"] == [], "same content hash: re-tagged, not rebuilt"
     with urllib.request.urlopen(f"http://{registry}/v2/telemetry/memcached/tags/list") as reply:
-        assert b'"latest"' in reply.read()
+        assert b'"zed"' in reply.read()

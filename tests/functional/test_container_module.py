@@ -49,7 +49,7 @@ def engine() -> Iterator[docker.DockerClient]:
 def images(engine: docker.DockerClient) -> Iterator[Images]:
     run_id = uuid.uuid4().hex[:12]
     pinned = {}
-    for source in ("telemetry/base:latest", "telemetry/redis:latest"):
+    for source in ("telemetry/base:zed", "telemetry/redis:zed"):
         image = engine.images.get(source)
         repository = f"localhost/{PREFIX}{source.split('/')[1].split(':')[0]}"
         image.tag(repository, tag=run_id)

@@ -18,7 +18,7 @@ def toolbox(tmp_path_factory: pytest.TempPathFactory) -> str:
     code, summary, output = build(tmp_path_factory.mktemp("toolbox"), "^toolbox$")
     assert code == 0, output
     assert summary["failed"] == []
-    return "telemetry/toolbox:latest"
+    return "telemetry/toolbox:zed"
 
 
 @pytest.fixture

@@ -93,7 +93,7 @@ def test_help(installed: Installed, command: str) -> None:
 def test_build_lists_images(installed: Installed) -> None:
     result = installed.run("telemetry-build", "--list-images")
     assert result.returncode == 0, result.stderr
-    assert "telemetry/toolbox:latest" in result.stdout
+    assert "telemetry/toolbox:zed" in result.stdout
 
 
 def test_ansible_prechecks_run(installed: Installed, configdir: Path) -> None:

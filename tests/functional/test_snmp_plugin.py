@@ -17,7 +17,7 @@ from telemetry.snmp.localagent import LocalAgent, free_udp_port
 from telemetry.snmp.meters import METERS
 from tests.functional.conftest import build
 
-IMAGE = "telemetry/ceilometer-central:latest"
+IMAGE = "telemetry/ceilometer-central:zed"
 SCRIPT = r"""
 import json, logging, sys, time
 from oslo_config import cfg

@@ -12,7 +12,8 @@ from telemetry.image.render import ImageNames, Renderer, find_templates
 from telemetry.image.tree import select_images
 from telemetry.templating import TemplateError
 
-VARIABLES = {"namespace": "telemetry", "tag": "test", "debian_mirror": "http://mirror.invalid/d",
+VARIABLES = {"namespace": "telemetry", "tag": "test", "base_release": "bookworm",
+             "openstack_release": "zed", "debian_mirror": "http://mirror.invalid/d",
              "debian_security_mirror": "http://mirror.invalid/s",
              "rootfs_image": "telemetry/base-rootfs:test"}
 NAMES = ImageNames(namespace="telemetry", tag="test")

@@ -32,6 +32,7 @@ from telemetry.catalog.model import (
     Healthcheck,
     Image,
     Keystone,
+    Release,
     Service,
     User,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "Healthcheck",
     "Image",
     "Keystone",
+    "Release",
     "Service",
     "User",
     "backend_containers",

@@ -69,6 +69,9 @@ def catalog_variables(catalog: Catalog) -> dict[str, Any]:
                                      if s.log_dir]
     values["loadbalancer_frontends"] = loadbalancer_frontends(catalog)
     values["telemetry_service_order"] = service_order(catalog)
+    # One variable picks the release; the image tag follows it (group_vars' telemetry_tag).
+    values["telemetry_base_release"] = catalog.default_release
+    values["telemetry_release_tags"] = {r.name: r.tag for r in catalog.releases.values()}
     return values
 
 

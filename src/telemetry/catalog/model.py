@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from telemetry.common.errors import BadInput
+
 
 @dataclass(frozen=True)
 class User:
@@ -108,11 +110,33 @@ class Service:
 
 
 @dataclass(frozen=True)
+class Release:
+    """A Debian release images are built from, and the OpenStack release it ships."""
+
+    name: str
+    openstack: str
+
+    @property
+    def tag(self) -> str:
+        return self.openstack
+
+
+@dataclass(frozen=True)
 class Catalog:
     users: dict[str, User]
     images: dict[str, Image]
     profiles: dict[str, tuple[str, ...]]
     services: dict[str, Service]
+    releases: dict[str, Release] = field(default_factory=dict)
+    default_release: str = ""
+
+    def release(self, name: str | None) -> Release:
+        """The named release (the default when None), or BadInput listing the known ones."""
+        wanted = name or self.default_release
+        if wanted not in self.releases:
+            raise BadInput(f"unknown base release {wanted!r}; known: "
+                           f"{', '.join(self.releases)} (the catalog's releases)")
+        return self.releases[wanted]
 
     def containers(self) -> list[Container]:
         return [c for s in self.services.values() for c in s.containers.values()]

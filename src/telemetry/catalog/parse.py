@@ -17,6 +17,7 @@ from telemetry.catalog.model import (
     Healthcheck,
     Image,
     Keystone,
+    Release,
     Service,
     User,
 )
@@ -28,7 +29,8 @@ _NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 _PORT_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _PERM_RE = re.compile(r"^0[0-7]{3}$")
 
-_TOP_KEYS = ("users", "images", "profiles", "services")
+_TOP_KEYS = ("releases", "default_release", "users", "images", "profiles", "services")
+_RELEASE_KEYS = ("openstack",)
 _USER_KEYS = ("uid", "home")
 _IMAGE_KEYS = ("parent", "project_source", "extra_context")
 _SERVICE_KEYS = ("group", "enabled", "depends_on", "log_dir", "containers", "databases",
@@ -57,7 +59,26 @@ def parse_catalog(raw: Any) -> Catalog:
     services = {name: _parse_service(name, spec, images, users)
                 for name, spec in _section(raw, "services").items()}
     _check_references(services)
-    return Catalog(users=users, images=images, profiles=profiles, services=services)
+    releases = {name: _parse_release(name, spec)
+                for name, spec in _section(raw, "releases").items()}
+    default_release = _require("catalog", raw, "default_release", str)
+    if default_release not in releases:
+        raise CatalogError(f"catalog: key 'default_release' names {default_release!r}, not one "
+                           f"of the releases ({', '.join(releases)})")
+    return Catalog(users=users, images=images, profiles=profiles, services=services,
+                   releases=releases, default_release=default_release)
+
+
+def _parse_release(name: str, spec: Any) -> Release:
+    where = f"release {name}"
+    if not _NAME_RE.match(str(name)):
+        raise CatalogError(f"{where}: name must match {_NAME_RE.pattern} (a Debian codename)")
+    check_known_keys(where, spec, _RELEASE_KEYS, CatalogError)
+    openstack = _require(where, spec, "openstack", str)
+    if not re.match(r"^[a-z0-9][a-z0-9.]*$", openstack):
+        raise CatalogError(f"{where}: key 'openstack' must be a release name or number usable "
+                           f"as an image tag, got {openstack!r}")
+    return Release(name=name, openstack=openstack)
 
 
 # --- helpers --------------------------------------------------------------------------------

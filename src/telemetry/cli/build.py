@@ -12,18 +12,19 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from oslo_config import cfg
 
-from telemetry.catalog import load_catalog
+from telemetry.catalog import Release, load_catalog
 from telemetry.common.engine import connect
 from telemetry.common.errors import BadInput, run_cli
 from telemetry.image import options
 from telemetry.image.builder import Builder, BuildSettings, rootfs_reference
 from telemetry.image.render import ImageNames, RenderedImage, Renderer
 from telemetry.image.report import Progress, State, summary_table, write_summary_json
-from telemetry.image.rootfs import SUITE, VARIANT, RootfsSpec, host_mirrors
+from telemetry.image.rootfs import VARIANT, RootfsSpec, host_mirrors
 from telemetry.image.tree import dependency_tree, select_images
 from telemetry.paths import project_root
 
@@ -55,30 +56,43 @@ def parse_args(argv: list[str]) -> cfg.ConfigOpts:
     return conf
 
 
-def render_selection(conf: cfg.ConfigOpts) -> tuple[dict[str, RenderedImage], ImageNames,
-                                                     RootfsSpec]:
+@dataclass(frozen=True)
+class Selection:
+    """The images asked for, rendered, with the names and base they are built with."""
+
+    rendered: dict[str, RenderedImage]
+    names: ImageNames
+    rootfs: RootfsSpec
+    release: Release
+
+
+def render_selection(conf: cfg.ConfigOpts) -> Selection:
     catalog = load_catalog()
+    release = catalog.release(conf.base_release)
     selected = select_images(catalog, conf.regex, conf.profile)
     mirrors = host_mirrors(conf.debian_mirror, conf.debian_security_mirror)
-    rootfs = RootfsSpec(suite=SUITE, variant=VARIANT, mirror=mirrors.debian)
-    names = ImageNames(namespace=conf.namespace, tag=conf.tag, registry=conf.registry)
+    rootfs = RootfsSpec(suite=release.name, variant=VARIANT, mirror=mirrors.debian)
+    tag = conf.tag or release.tag
+    names = ImageNames(namespace=conf.namespace, tag=tag, registry=conf.registry)
     override = Path(conf.template_override) if conf.template_override else None
     if override and not override.is_file():
         raise BadInput(f"--template-override {override}: no such file")
-    variables = {"namespace": conf.namespace, "tag": conf.tag,
+    # base_release is in base's Dockerfile, so it is in every image's content hash.
+    variables = {"namespace": conf.namespace, "tag": tag, "base_release": release.name,
+                 "openstack_release": release.openstack,
                  "debian_mirror": mirrors.debian, "debian_security_mirror": mirrors.security,
                  "rootfs_image": rootfs_reference(names, rootfs)}
     renderer = Renderer(catalog, project_root(), names, variables, override)
     root = next(n for n in selected if catalog.images[n].parent is None)
     rendered = renderer.render_all(selected, {root: rootfs.content_hash})
-    return rendered, names, rootfs
+    return Selection(rendered=rendered, names=names, rootfs=rootfs, release=release)
 
 
-def list_images(rendered: dict[str, RenderedImage], names: ImageNames) -> None:
-    print(f"{'image':<26} {'parent':<18} {'content hash':<26} reference")
+def list_images(rendered: dict[str, RenderedImage], names: ImageNames, release: Release) -> None:
+    print(f"{'image':<26} {'parent':<18} {'content hash':<26} {'reference':<40} release")
     for image in rendered.values():
         print(f"{image.name:<26} {image.parent or '-':<18} {image.content_hash:<26} "
-              f"{names.reference(image.name)}")
+              f"{names.reference(image.name):<40} {release.name} ({release.openstack})")
 
 
 def template_only(rendered: dict[str, RenderedImage], work_dir: Path) -> None:
@@ -122,19 +136,19 @@ def build(conf: cfg.ConfigOpts, rendered: dict[str, RenderedImage], names: Image
 
 def run(argv: list[str]) -> int:
     conf = parse_args(argv)
-    rendered, names, rootfs = render_selection(conf)
+    selection = render_selection(conf)
     if conf.list_images:
-        list_images(rendered, names)
+        list_images(selection.rendered, selection.names, selection.release)
         return 0
     if conf.list_dependencies:
-        print(json.dumps(dependency_tree(load_catalog(), rendered), indent=2))
+        print(json.dumps(dependency_tree(load_catalog(), selection.rendered), indent=2))
         return 0
     if conf.template_only:
         if not conf.work_dir:
             raise BadInput("--template-only needs --work-dir DIR to render into")
-        template_only(rendered, Path(conf.work_dir))
+        template_only(selection.rendered, Path(conf.work_dir))
         return 0
-    return build(conf, rendered, names, rootfs)
+    return build(conf, selection.rendered, selection.names, selection.rootfs)
 
 
 def main(argv: list[str] | None = None) -> int:

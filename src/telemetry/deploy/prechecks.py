@@ -72,8 +72,13 @@ def service_switches() -> list[str]:
 
 
 def port_problems(overrides: dict) -> list[str]:
-    """A <port>_port override that is not a port, or that puts two services on one port."""
+    """A <port>_port override that is not a port, or that puts two services on one port; a
+    telemetry_base_release the catalog has no images for."""
     catalog = load_catalog()
+    release = overrides.get("telemetry_base_release")
+    if release is not None and release not in catalog.releases:
+        return [f"telemetry_base_release {release!r} is not one of the catalog's releases "
+                f"({', '.join(catalog.releases)})"]
     try:
         resolve(catalog, {**catalog_variables(catalog), **overrides})
     except CatalogVariableError as exc:

@@ -41,7 +41,12 @@ _OPTS = [
                help="A Jinja file that extends the variable parent_template (its first line "
                     "is: extends parent_template, in a Jinja tag) and fills the "
                     "<image>_header / <image>_footer blocks of any image."),
-    cfg.StrOpt("tag", default="latest", help="Tag given to every image."),
+    cfg.StrOpt("base-release",
+               help="Debian release the images are built from: one of the catalog's releases "
+                    "(bookworm: OpenStack Zed, trixie: OpenStack 2025.1). Default: the "
+                    "catalog's default_release."),
+    cfg.StrOpt("tag", help="Tag given to every image. Default: the OpenStack release of "
+                           "--base-release (zed, 2025.1), so both sets live side by side."),
     cfg.StrOpt("namespace", default="telemetry", help="Image namespace: <namespace>/<image>."),
     cfg.StrOpt("registry", help="Registry host[:port] prefixed to image names; used by --push."),
     cfg.StrOpt("logs-dir", default="build-logs",

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from telemetry.common.errors import BadInput
 
-SUITE = "bookworm"
 VARIANT = "minbase"
 _APT_SOURCES = (Path("/etc/apt/sources.list.d"), Path("/etc/apt/sources.list"))
 
@@ -62,9 +61,10 @@ def host_mirrors(debian: str | None = None, security: str | None = None,
 def _scan_sources(sources: tuple[Path, ...]) -> tuple[str | None, str | None]:
     debian = security = None
     for uri, suites in _source_entries(sources):
+        # The host's own release does not matter: one mirror serves every release.
         if any(s.endswith("-security") for s in suites):
             security = security or uri
-        elif SUITE in suites:
+        elif any("-" not in s for s in suites):
             debian = debian or uri
     return debian, security
 
