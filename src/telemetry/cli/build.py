@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import docker
 from oslo_config import cfg
 
 from telemetry.catalog import Release, load_catalog
@@ -22,6 +23,12 @@ from telemetry.common.engine import connect
 from telemetry.common.errors import BadInput, run_cli
 from telemetry.image import options
 from telemetry.image.builder import Builder, BuildSettings, rootfs_reference
+from telemetry.image.packages import (
+    ImageUpdates,
+    check_images,
+    installed_packages,
+    with_descendants,
+)
 from telemetry.image.render import ImageNames, RenderedImage, Renderer
 from telemetry.image.report import Progress, State, summary_table, write_summary_json
 from telemetry.image.rootfs import VARIANT, RootfsSpec, host_mirrors
@@ -41,6 +48,10 @@ examples:
   telemetry-build gnocchi              gnocchi-base, gnocchi-api, gnocchi-metricd and ancestors
   telemetry-build -p infra --threads 2
   telemetry-build --template-only --work-dir /tmp/rendered
+  telemetry-build --base-release trixie  OpenStack 2025.1 on Debian 13, tagged 2025.1
+  telemetry-build --check-updates      which built images have package updates waiting
+  telemetry-build --refresh            rebuild those images and their children
+  telemetry-build --list-images --packages   every built image's installed packages
 """
 
 
@@ -95,6 +106,45 @@ def list_images(rendered: dict[str, RenderedImage], names: ImageNames, release: 
               f"{names.reference(image.name):<40} {release.name} ({release.openstack})")
 
 
+def print_packages(client: docker.DockerClient, selection: Selection) -> None:
+    for name in selection.rendered:
+        reference = selection.names.reference(name)
+        packages = installed_packages(client, reference)
+        print(f"\n{reference}: {len(packages)} packages")
+        for package in packages:
+            print(f"  {package.name:<40} {package.version}")
+
+
+def check_updates(conf: cfg.ConfigOpts, client: docker.DockerClient,
+                  selection: Selection) -> list[ImageUpdates]:
+    references = {name: selection.names.reference(name) for name in selection.rendered}
+    print(f"checking {len(references)} images for pending package updates "
+          f"({conf.threads} at a time)")
+
+    def report(result: ImageUpdates, elapsed: float) -> None:
+        verdict = (f"{len(result.updates)} pending ({result.security_count} security)"
+                   if result.updates else "up to date")
+        print(f"[{elapsed:7.1f}s] {result.image:<26} {verdict}", flush=True)
+
+    results = check_images(client, references, conf.threads, report)
+    for result in results:
+        for update in result.updates:
+            mark = "  SECURITY" if update.security else ""
+            print(f"  {result.image:<26} {update.package:<32} {update.installed} -> "
+                  f"{update.candidate}{mark}")
+    stale = [r.image for r in results if r.updates]
+    print(f"{len(stale)} of {len(results)} images have pending updates"
+          + (f": {', '.join(stale)}" if stale else ""))
+    return results
+
+
+def refresh_set(results: list[ImageUpdates], selection: Selection) -> frozenset[str]:
+    """The stale images and their children among those selected."""
+    parents = {name: image.parent for name, image in selection.rendered.items()}
+    stale = [r.image for r in results if r.updates]
+    return frozenset(with_descendants(stale, parents) & set(selection.rendered))
+
+
 def template_only(rendered: dict[str, RenderedImage], work_dir: Path) -> None:
     for image in rendered.values():
         print(image.write_context(work_dir))
@@ -105,19 +155,17 @@ def insecure_registry(conf: cfg.ConfigOpts) -> bool:
     return conf.insecure_registry or host in ("localhost", "[::1]") or host.startswith("127.")
 
 
-def build(conf: cfg.ConfigOpts, rendered: dict[str, RenderedImage], names: ImageNames,
-          rootfs: RootfsSpec) -> int:
-    if conf.push and not conf.registry:
-        raise BadInput("--push needs --registry HOST:PORT to push to")
-    # Connecting first: an unreachable engine fails before logs or work dirs appear.
-    client = connect(conf.engine_url, conf.timeout)
+def build(conf: cfg.ConfigOpts, client: docker.DockerClient, selection: Selection,
+          force_images: frozenset[str] = frozenset()) -> int:
+    rendered, names, rootfs = selection.rendered, selection.names, selection.rootfs
     logs_dir = Path(conf.logs_dir).resolve()
     logs_dir.mkdir(parents=True, exist_ok=True)
     work_dir = Path(conf.work_dir or tempfile.mkdtemp(prefix="telemetry-build-"))
     settings = BuildSettings(names=names, work_dir=work_dir, logs_dir=logs_dir,
                              threads=conf.threads, retries=conf.retries, force=conf.force,
                              push=conf.push, rootfs=rootfs,
-                             insecure_registry=insecure_registry(conf))
+                             insecure_registry=insecure_registry(conf),
+                             force_images=force_images)
     progress = Progress()
     print(f"building {len(rendered)} images with {conf.threads} threads; logs in {logs_dir}")
     started = time.monotonic()
@@ -137,7 +185,7 @@ def build(conf: cfg.ConfigOpts, rendered: dict[str, RenderedImage], names: Image
 def run(argv: list[str]) -> int:
     conf = parse_args(argv)
     selection = render_selection(conf)
-    if conf.list_images:
+    if conf.list_images and not conf.packages:
         list_images(selection.rendered, selection.names, selection.release)
         return 0
     if conf.list_dependencies:
@@ -148,7 +196,22 @@ def run(argv: list[str]) -> int:
             raise BadInput("--template-only needs --work-dir DIR to render into")
         template_only(selection.rendered, Path(conf.work_dir))
         return 0
-    return build(conf, selection.rendered, selection.names, selection.rootfs)
+    if conf.push and not conf.registry:
+        raise BadInput("--push needs --registry HOST:PORT to push to")
+    # Connecting first: an unreachable engine fails before logs or work dirs appear.
+    client = connect(conf.engine_url, conf.timeout)
+    if conf.list_images:
+        list_images(selection.rendered, selection.names, selection.release)
+        print_packages(client, selection)
+        return 0
+    if conf.check_updates:
+        check_updates(conf, client, selection)
+        return 0
+    force_images: frozenset[str] = frozenset()
+    if conf.refresh:
+        force_images = refresh_set(check_updates(conf, client, selection), selection)
+        print(f"refresh: rebuilding {', '.join(sorted(force_images)) or 'nothing'}")
+    return build(conf, client, selection, force_images)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,12 @@ class BuildSettings:
     push: bool
     rootfs: RootfsSpec
     insecure_registry: bool = False
+    # Rebuilt without the layer cache even when their content hash is present (--refresh:
+    # images with pending package updates, and their children).
+    force_images: frozenset[str] = frozenset()
+
+    def forced(self, name: str) -> bool:
+        return self.force or name in self.force_images
 
 
 def rootfs_reference(names: ImageNames, spec: RootfsSpec) -> str:
@@ -149,10 +155,11 @@ class Builder:
     def _build_or_skip(self, name: str, result: ImageResult) -> None:
         image = self.rendered[name]
         reference = result.reference
-        if not self.settings.force and self._tagged_hash(reference) == image.content_hash:
+        forced = self.settings.forced(name)
+        if not forced and self._tagged_hash(reference) == image.content_hash:
             self.progress.update(result, State.SKIPPED, f"hash {image.content_hash} present")
             return
-        present = None if self.settings.force else self.existing.find(image.content_hash)
+        present = None if forced else self.existing.find(image.content_hash)
         if present:
             self.client.images.get(present.image_id).tag(*reference.rsplit(":", 1))
             self.existing.add(image.content_hash, present.image_id, reference)
@@ -164,7 +171,7 @@ class Builder:
         attempts = self.settings.retries + 1
         for attempt in range(1, attempts + 1):
             try:
-                self._build(image, reference, Path(result.log), attempt)
+                self._build(image, reference, Path(result.log), attempt, forced)
                 break
             except BuildFailed:
                 if attempt == attempts:
@@ -182,7 +189,8 @@ class Builder:
             return None
         return ((attrs.get("Config") or {}).get("Labels") or {}).get(HASH_LABEL)
 
-    def _build(self, image: RenderedImage, reference: str, log_path: Path, attempt: int) -> None:
+    def _build(self, image: RenderedImage, reference: str, log_path: Path, attempt: int,
+               forced: bool) -> None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         mode = "w" if attempt == 1 else "a"
         with log_path.open(mode) as log:
@@ -191,12 +199,12 @@ class Builder:
             if image.parent is None:
                 self._ensure_rootfs(log, log_path)
             context = image.write_context(self.settings.work_dir)
-            self._stream_build(context, reference, log)
+            self._stream_build(context, reference, log, forced)
 
-    def _stream_build(self, context: Path, reference: str, log: TextIO) -> None:
-        # --force means a real rebuild: the layer cache would hand back the same layers.
+    def _stream_build(self, context: Path, reference: str, log: TextIO, forced: bool) -> None:
+        # A forced build is a real rebuild: the layer cache would hand back the same layers.
         stream = self.client.api.build(path=str(context), tag=reference, rm=True, forcerm=True,
-                                          pull=False, decode=True, nocache=self.settings.force)
+                                          pull=False, decode=True, nocache=forced)
         for chunk in stream:
             if "stream" in chunk:
                 log.write(chunk["stream"])

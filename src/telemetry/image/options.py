@@ -28,6 +28,15 @@ _CLI_OPTS = [
                 help="Rebuild selected images, without the engine's layer cache, even when one "
                      "with the same content hash exists."),
     cfg.BoolOpt("push", default=False, help="Push built images to --registry."),
+    cfg.BoolOpt("packages", default=False,
+                help="With --list-images: also print each built image's installed packages "
+                     "(the list every image carries)."),
+    cfg.BoolOpt("check-updates", default=False,
+                help="List, per built image, the packages the mirror has newer versions of "
+                     "(security updates marked), then exit. Changes nothing."),
+    cfg.BoolOpt("refresh", default=False,
+                help="Rebuild exactly the images that have pending package updates, and their "
+                     "children, without the layer cache; skip the rest as usual."),
 ]
 
 _OPTS = [

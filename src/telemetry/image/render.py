@@ -41,6 +41,15 @@ class ImageNames:
         return f"{prefix}{self.namespace}/{image}:{self.tag}"
 
 
+# Every image's last step: the list of what it has installed (SBOM-like), written where
+# telemetry-build --list-images --packages and --check-updates read it.
+PACKAGES_FILE = "/var/lib/telemetry/packages.tsv"
+PACKAGES_STEP = (
+    "\n# telemetry-build: the installed packages, read by --list-images --packages\n"
+    "RUN mkdir -p /var/lib/telemetry && dpkg-query -W "
+    "-f='${binary:Package}\\t${Version}\\n' > " + PACKAGES_FILE + "\n")
+
+
 @dataclass
 class RenderedImage:
     name: str
@@ -129,11 +138,11 @@ class Renderer:
             "parent_template": relative,
         }
         entry = self.override.name if self.override else relative
-        dockerfile = render(self.env, entry, variables)
+        dockerfile = render(self.env, entry, variables) + PACKAGES_STEP
         # Hashed with the names left out: the parent is already in the hash through its own
         # hash, so the same content under another tag, namespace or registry is re-tagged
         # rather than rebuilt.
-        hashed = render(self.env, entry, {**variables, **_NAME_PLACEHOLDERS})
+        hashed = render(self.env, entry, {**variables, **_NAME_PLACEHOLDERS}) + PACKAGES_STEP
         context = self._context(template.parent, image.extra_context, image.project_source)
         result = RenderedImage(name=name, parent=image.parent, template=template,
                                dockerfile=dockerfile, context=context)
