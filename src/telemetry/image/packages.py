@@ -80,15 +80,24 @@ def parse_simulation(text: str) -> list[PendingUpdate]:
 
 
 def _run(client: docker.DockerClient, reference: str, script: str) -> str:
+    """The script's stdout in a throwaway container of the image, run as root.
+
+    Detached, then waited for and read: a plain `run(remove=True)` through podman's Docker API
+    can hand back only the first line of the output."""
     try:
-        output = client.containers.run(reference, entrypoint=["sh", "-c", script], user="root",
-                                       remove=True, stdout=True, stderr=False)
+        container = client.containers.run(reference, entrypoint=["sh", "-c", script],
+                                          user="root", detach=True)
     except docker.errors.ImageNotFound:
         raise ImageMissing(f"{reference} is not built here: run telemetry-build first") from None
-    except docker.errors.ContainerError as exc:
-        raise ActionFailed(f"{reference}: {script.split()[0]} failed in the image "
-                           f"(exit {exc.exit_status})") from None
-    return output.decode(errors="replace")
+    try:
+        status = container.wait()["StatusCode"]
+        output = container.logs(stdout=True, stderr=False).decode(errors="replace")
+    finally:
+        container.remove(force=True)
+    if status != 0:
+        raise ActionFailed(f"{reference}: `{script.split(';')[0]}` failed in the image "
+                           f"(exit {status})")
+    return output
 
 
 def installed_packages(client: docker.DockerClient, reference: str) -> list[Package]:
