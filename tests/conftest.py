@@ -10,7 +10,11 @@ from types import ModuleType
 
 import pytest
 
+from telemetry.catalog import load_catalog
+
 ROOT = Path(__file__).resolve().parents[1]
+# The tag telemetry-build gives images by default: the default release's OpenStack release.
+IMAGE_TAG = load_catalog().release(None).tag
 
 
 @pytest.fixture

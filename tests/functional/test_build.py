@@ -13,6 +13,7 @@ import docker
 import pytest
 
 from telemetry.image.render import HASH_LABEL
+from tests.conftest import IMAGE_TAG
 from tests.functional.conftest import build, listed_hashes
 
 
@@ -27,7 +28,7 @@ def all_images(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_every_listed_image_is_in_podman_with_its_hash(all_images: dict,
                                                        engine: docker.DockerClient) -> None:
     for name, content_hash in listed_hashes().items():
-        image = engine.images.get(f"telemetry/{name}:zed")
+        image = engine.images.get(f"telemetry/{name}:{IMAGE_TAG}")
         assert image.labels[HASH_LABEL] == content_hash, name
 
 
@@ -49,7 +50,7 @@ def test_one_leaf_changed_rebuilds_only_that_leaf(all_images: dict, tmp_path: Pa
     assert code == 0, output
     assert summary["built"] == ["nginx"]
     assert "nginx" not in summary["skipped"] and "base" in summary["skipped"]
-    marker = engine.containers.run("telemetry/nginx:zed", entrypoint=["cat"],
+    marker = engine.containers.run(f"telemetry/nginx:{IMAGE_TAG}", entrypoint=["cat"],
                                    command=["/etc/leaf-marker"], remove=True)
     assert marker.strip() == token.encode()
     # Back to the plain template: the earlier image is still there, so it is re-tagged, not built.
@@ -57,7 +58,7 @@ def test_one_leaf_changed_rebuilds_only_that_leaf(all_images: dict, tmp_path: Pa
     assert code == 0, output
     assert summary["built"] == []
     assert "nginx                      skipped (hash" in output and "re-tagged" in output
-    image = engine.images.get("telemetry/nginx:zed")
+    image = engine.images.get(f"telemetry/nginx:{IMAGE_TAG}")
     assert image.labels[HASH_LABEL] == listed_hashes()["nginx"]
 
 
@@ -110,4 +111,4 @@ def test_push_to_a_real_registry(all_images: dict, tmp_path: Path, registry: str
     assert code == 0, output
     assert summary["built"] == [], "same content hash: re-tagged, not rebuilt"
     with urllib.request.urlopen(f"http://{registry}/v2/telemetry/memcached/tags/list") as reply:
-        assert b'"zed"' in reply.read()
+        assert f'"{IMAGE_TAG}"'.encode() in reply.read()

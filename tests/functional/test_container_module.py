@@ -19,7 +19,7 @@ import docker.errors
 import pytest
 
 from telemetry.common.engine import DEFAULT_ENGINE_URL, connect
-from tests.conftest import ROOT, load_ansible_file
+from tests.conftest import IMAGE_TAG, ROOT, load_ansible_file
 
 LIBRARY = ROOT / "ansible" / "library"
 PREFIX = "tm-test-"
@@ -49,7 +49,7 @@ def engine() -> Iterator[docker.DockerClient]:
 def images(engine: docker.DockerClient) -> Iterator[Images]:
     run_id = uuid.uuid4().hex[:12]
     pinned = {}
-    for source in ("telemetry/base:zed", "telemetry/redis:zed"):
+    for source in (f"telemetry/base:{IMAGE_TAG}", f"telemetry/redis:{IMAGE_TAG}"):
         image = engine.images.get(source)
         repository = f"localhost/{PREFIX}{source.split('/')[1].split(':')[0]}"
         image.tag(repository, tag=run_id)

@@ -9,6 +9,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from tests.conftest import IMAGE_TAG
 from tests.functional.conftest import build
 
 
@@ -18,7 +19,7 @@ def toolbox(tmp_path_factory: pytest.TempPathFactory) -> str:
     code, summary, output = build(tmp_path_factory.mktemp("toolbox"), "^toolbox$")
     assert code == 0, output
     assert summary["failed"] == []
-    return "telemetry/toolbox:zed"
+    return f"telemetry/toolbox:{IMAGE_TAG}"
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import docker
 import pytest
 
 from telemetry.image.packages import installed_packages
+from tests.conftest import IMAGE_TAG
 from tests.functional.conftest import build
 
 AGED = "gnocchi-base"
@@ -19,7 +20,7 @@ ENTRYPOINT = '["/usr/bin/tini", "--", "/usr/local/bin/telemetry_start"]'
 
 
 def _reference(name: str) -> str:
-    return f"telemetry/{name}:zed"
+    return f"telemetry/{name}:{IMAGE_TAG}"
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def aged(engine: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory) 
     container = engine.containers.run(_reference(AGED), entrypoint=["sh", "-c", script],
                                       user="root", detach=True)
     assert container.wait()["StatusCode"] == 0
-    container.commit(repository=f"telemetry/{AGED}", tag="zed",
+    container.commit(repository=f"telemetry/{AGED}", tag=IMAGE_TAG,
                      changes=[f"ENTRYPOINT {ENTRYPOINT}", "CMD []"])
     container.remove()
     return _reference(AGED)
@@ -47,7 +48,7 @@ def test_every_image_carries_its_package_list(engine: docker.DockerClient, aged:
     assert len(packages) > 100
     code, _, output = build(tmp_path, "--list-images", "--packages", "^gnocchi-api$")
     assert code == 0, output
-    assert "telemetry/gnocchi-api:zed:" in output and "uwsgi" in output
+    assert f"telemetry/gnocchi-api:{IMAGE_TAG}:" in output and "uwsgi" in output
 
 
 def test_check_updates_reports_the_stale_image_only(aged: str, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import IMAGE_TAG, ROOT
 
 # What a checkout holds that is not the project (and would only slow the copy down).
 _NOT_SOURCE = shutil.ignore_patterns(".venv", ".git", ".tox", "build", "dist", "build-logs",
@@ -93,7 +93,7 @@ def test_help(installed: Installed, command: str) -> None:
 def test_build_lists_images(installed: Installed) -> None:
     result = installed.run("telemetry-build", "--list-images")
     assert result.returncode == 0, result.stderr
-    assert "telemetry/toolbox:zed" in result.stdout
+    assert f"telemetry/toolbox:{IMAGE_TAG}" in result.stdout
 
 
 def test_ansible_prechecks_run(installed: Installed, configdir: Path) -> None:

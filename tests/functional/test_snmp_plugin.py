@@ -15,9 +15,10 @@ import pytest
 
 from telemetry.snmp.localagent import LocalAgent, free_udp_port
 from telemetry.snmp.meters import METERS
+from tests.conftest import IMAGE_TAG
 from tests.functional.conftest import build
 
-IMAGE = "telemetry/ceilometer-central:zed"
+IMAGE = f"telemetry/ceilometer-central:{IMAGE_TAG}"
 SCRIPT = r"""
 import json, logging, sys, time
 from oslo_config import cfg

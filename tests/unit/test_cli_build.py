@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import run_cli
+from tests.conftest import IMAGE_TAG, run_cli
 
 CLI = "telemetry.cli.build"
 
@@ -18,7 +18,7 @@ def test_list_images_shows_parents_and_hashes() -> None:
     rows = {line.split()[0]: line.split() for line in lines[1:]}
     assert set(rows) == {"base", "redis"}
     assert rows["redis"][1] == "base"
-    assert rows["redis"][3] == "telemetry/redis:zed"
+    assert rows["redis"][3] == f"telemetry/redis:{IMAGE_TAG}"
 
 
 def test_list_dependencies_is_a_json_tree() -> None:

@@ -17,6 +17,7 @@ from telemetry.catalog import default_catalog_path
 from telemetry.cli import k8s as cli
 from telemetry.k8s import operations
 from telemetry.k8s.validate import validate_all
+from tests.conftest import IMAGE_TAG
 from tests.unit.k8s_fixtures import ROOT, fake_passwords, write_passwords
 
 
@@ -160,7 +161,7 @@ def test_a_new_catalog_service_gets_its_resources(tmp_path: Path) -> None:
     assert '"command": "/usr/bin/echo-server --listen 0.0.0.0:7007"' in data["config.json"]
     assert find(documents, "Service", "echo")["spec"]["ports"][0]["port"] == 7007
     pod = main_container(find(documents, "Deployment", "echo"))
-    assert pod["image"] == "telemetry/echo:zed"
+    assert pod["image"] == f"telemetry/echo:{IMAGE_TAG}"
     assert pod["ports"] == [{"name": "echo", "containerPort": 7007}]
     assert pod["readinessProbe"]["exec"]["command"][-1] == "http://127.0.0.1:7007/health"
     assert list(waits(find(documents, "Deployment", "echo"))) == ["wait-memcached"]

@@ -22,6 +22,7 @@ from telemetry.k8s.configs import SECRETS_MOUNT
 from telemetry.k8s.pods import CONFIG_HASH_ANNOTATION
 from telemetry.k8s.registry import TYPES
 from telemetry.k8s.validate import supported_versions, validate_all
+from tests.conftest import IMAGE_TAG
 from tests.unit.k8s_fixtures import fake_passwords, project, rendered_all
 
 VERSIONS = ("1.29", "1.30", "1.31")
@@ -217,7 +218,7 @@ def test_containers_match_the_catalog() -> None:
     for document in documents("Deployment") + documents("DaemonSet"):
         container = main_container(document)
         spec = containers[container["name"]]
-        assert container["image"] == f"telemetry/{spec.image}:zed"
+        assert container["image"] == f"telemetry/{spec.image}:{IMAGE_TAG}"
         assert {p["containerPort"] for p in container.get("ports", [])} == set(
             spec.ports.values())
         env = {e["name"]: e["value"] for e in container["env"]}
@@ -251,7 +252,7 @@ def test_pods_wait_for_the_services_they_depend_on() -> None:
 def test_pod_templates_run_under_podman_kube_play() -> None:
     """Plain images, volumes podman can provide, no Kubernetes-only machinery (service
     accounts, projected volumes), so the harness can run each pod template as it is."""
-    images = {f"telemetry/{name}:zed" for name in CATALOG.images}
+    images = {f"telemetry/{name}:{IMAGE_TAG}" for name in CATALOG.images}
     for _, template in pod_templates():
         spec = template["spec"]
         for container in spec.get("initContainers", []) + spec["containers"]:

@@ -27,12 +27,13 @@ def _listed(*args: str) -> dict[str, list[str]]:
 
 
 def test_each_release_tags_and_hashes_every_image_apart() -> None:
-    zed, flamingo = _listed(), _listed("--base-release", "trixie")
+    zed, flamingo = _listed("--base-release", "bookworm"), _listed()
     assert set(zed) == set(flamingo)
     for name in zed:
         assert zed[name][3].endswith(":zed") and flamingo[name][3].endswith(":2025.1")
         assert zed[name][2] != flamingo[name][2], f"{name}: the release is in its content hash"
-        assert flamingo[name][4:] == ["trixie", "(2025.1)"]
+        assert flamingo[name][4:] == ["trixie", "(2025.1)"], "trixie is the default"
+        assert zed[name][4:] == ["bookworm", "(zed)"]
 
 
 def test_an_explicit_tag_still_wins() -> None:
@@ -58,11 +59,12 @@ def test_the_catalog_default_release_must_be_one_of_its_releases() -> None:
 
 
 def test_kubernetes_images_follow_telemetry_base_release() -> None:
-    rendered = operations.render_selection(project(telemetry_base_release="trixie"), "pod",
-                                           ["gnocchi"])
-    images = {c["image"] for r in rendered for d in r.documents
-              for c in d["spec"]["template"]["spec"]["containers"]}
-    assert images == {"telemetry/gnocchi-api:2025.1", "telemetry/gnocchi-metricd:2025.1"}
+    for release, tag in (("trixie", "2025.1"), ("bookworm", "zed")):
+        rendered = operations.render_selection(project(telemetry_base_release=release), "pod",
+                                               ["gnocchi"])
+        images = {c["image"] for r in rendered for d in r.documents
+                  for c in d["spec"]["template"]["spec"]["containers"]}
+        assert images == {f"telemetry/gnocchi-api:{tag}", f"telemetry/gnocchi-metricd:{tag}"}
 
 
 def test_prechecks_refuse_a_release_without_images(tmp_path: Path) -> None:
