@@ -1,6 +1,7 @@
-"""The SNMP pollsters as ceilometer loads them, inside the built ceilometer-central image.
+"""The SNMP pollsters as ceilometer loads them, inside the built ceilometer-central image of
+each release: ceilometer 19 (Zed, bookworm) and ceilometer 24 (2025.1, trixie).
 
-The image's own ceilometer 19, pysnmp 4.4.12 and pyasn1 0.4.8 load our `ceilometer.poll.central`
+The image's own ceilometer, pysnmp 4.4.12 and pyasn1 load our `ceilometer.poll.central`
 entry points through stevedore (as the polling agent does), poll a real snmpd started on the
 host (the container shares the host network) over two cycles, turn the samples into the
 messages the agent publishes, and print them as JSON for the assertions here.
@@ -13,12 +14,12 @@ import subprocess
 
 import pytest
 
+from telemetry.catalog import load_catalog
 from telemetry.snmp.localagent import LocalAgent, free_udp_port
 from telemetry.snmp.meters import METERS
-from tests.conftest import IMAGE_TAG
 from tests.functional.conftest import build
 
-IMAGE = f"telemetry/ceilometer-central:{IMAGE_TAG}"
+RELEASES = list(load_catalog().releases.values())
 SCRIPT = r"""
 import json, logging, sys, time
 from oslo_config import cfg
@@ -50,13 +51,16 @@ print(json.dumps({"pollsters": sorted(e.name for e in ours),
 """
 
 
-@pytest.fixture(scope="module")
-def image(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """ceilometer-central carrying this checkout's src/ (rebuilt when its hash changed)."""
-    code, summary, output = build(tmp_path_factory.mktemp("ceilometer"), "^ceilometer-central$")
+@pytest.fixture(scope="module", params=RELEASES, ids=lambda release: release.name)
+def image(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """ceilometer-central of a release, carrying this checkout's src/ (rebuilt when its hash
+    changed)."""
+    release = request.param
+    code, summary, output = build(tmp_path_factory.mktemp("ceilometer"), "^ceilometer-central$",
+                                  "--base-release", release.name)
     assert code == 0, output
     assert summary["failed"] == []
-    return IMAGE
+    return f"telemetry/ceilometer-central:{release.tag}"
 
 
 def run_in_image(image: str, *resources: str) -> subprocess.CompletedProcess[str]:
