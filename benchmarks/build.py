@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Time telemetry-build: cold with --threads 1 vs the default, a no-op rebuild, a one-leaf rebuild.
+"""Time telemetry-build per base release: a cold build and a no-op rebuild of each, then a
+one-leaf rebuild (and, with --serial, a cold --threads 1 build) of the first.
 
-Run by hand as root on a prepared host (not in CI; a full run takes two cold builds):
+Run by hand as root on a prepared host (not in CI; a full run takes one cold build a release):
 
-    .venv/bin/python benchmarks/build.py                # the default profile
-    .venv/bin/python benchmarks/build.py --profile infra --threads 4
+    .venv/bin/python benchmarks/build.py                # every release, the default profile
+    .venv/bin/python benchmarks/build.py --releases trixie --profile infra --serial
 
 Cold builds use --force (which also turns off the engine's layer cache) under tags of their own,
 so the images already built are left alone; the root filesystem from debootstrap is reused (it
@@ -49,45 +50,80 @@ def remove_tag(tag: str) -> None:
         subprocess.run(["podman", "rmi", "-f", *ours], capture_output=True, check=False)
 
 
+def release_names() -> list[str]:
+    sys.path.insert(0, str(ROOT / "src"))
+    from telemetry.catalog import load_catalog
+
+    return list(load_catalog().releases)
+
+
+def leaf_override(scratch: Path, leaf: str, run_id: str) -> Path:
+    override = scratch / "leaf.j2"
+    override.write_text("{% extends parent_template %}\n"
+                        f"{{% block {leaf.replace('-', '_')}_footer %}}RUN echo {run_id} > "
+                        "/etc/bench{% endblock %}\n")
+    return override
+
+
+def time_release(release: str, options: argparse.Namespace, tags: list[str],
+                 logs: Path) -> list[Timing]:
+    tag = f"bench-{release}-{uuid.uuid4().hex[:6]}"
+    tags.append(tag)
+    build = ["--profile", options.profile, "--base-release", release, "--tag", tag,
+             "--threads", str(options.threads)]
+    return [Timing(f"{release}: cold, --threads {options.threads}",
+                   run_build([*build, "--force"], logs)),
+            Timing(f"{release}: no-op rebuild", run_build(build, logs))]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--releases", nargs="+", default=release_names(),
+                        help="base releases to time (default: every release of the catalog)")
     parser.add_argument("--profile", default="default", help="build profile to time")
     parser.add_argument("--threads", type=int, default=4, help="the parallel build's threads")
     parser.add_argument("--leaf", default="nginx", help="leaf image changed for the leaf rebuild")
+    parser.add_argument("--serial", action="store_true",
+                        help="also time a cold --threads 1 build of the first release")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark's images")
     options = parser.parse_args()
 
-    run_id = uuid.uuid4().hex[:6]
-    serial_tag, parallel_tag = f"bench-serial-{run_id}", f"bench-parallel-{run_id}"
-    selection = ["--profile", options.profile]
     timings: list[Timing] = []
+    tags: list[str] = []
     with tempfile.TemporaryDirectory() as scratch:
         logs = Path(scratch) / "logs"
-        override = Path(scratch) / "leaf.j2"
-        block = options.leaf.replace("-", "_")
-        override.write_text("{% extends parent_template %}\n"
-                            f"{{% block {block}_footer %}}RUN echo {run_id} > /etc/bench"
-                            "{% endblock %}\n")
+        first = options.releases[0]
         try:
-            timings.append(Timing("cold, --threads 1", run_build(
-                [*selection, "--tag", serial_tag, "--threads", "1", "--force"], logs)))
-            parallel = [*selection, "--tag", parallel_tag, "--threads", str(options.threads)]
-            timings.append(Timing(f"cold, --threads {options.threads}",
-                                  run_build([*parallel, "--force"], logs)))
-            timings.append(Timing("no-op rebuild", run_build(parallel, logs)))
-            timings.append(Timing(f"one leaf ({options.leaf}) changed", run_build(
-                [*parallel, "--template-override", str(override)], logs)))
+            for release in options.releases:
+                timings += time_release(release, options, tags, logs)
+            first_build = ["--profile", options.profile, "--base-release", first,
+                           "--tag", tags[0], "--threads", str(options.threads)]
+            override = leaf_override(Path(scratch), options.leaf, tags[0])
+            timings.append(Timing(f"{first}: one leaf ({options.leaf}) changed", run_build(
+                [*first_build, "--template-override", str(override)], logs)))
+            if options.serial:
+                tags.append(f"{tags[0]}-serial")
+                serial = ["--profile", options.profile, "--base-release", first,
+                          "--tag", tags[-1], "--threads", "1", "--force"]
+                timings.append(Timing(f"{first}: cold, --threads 1", run_build(serial, logs)))
         finally:
             if not options.keep:
-                remove_tag(serial_tag)
-                remove_tag(parallel_tag)
+                for tag in tags:
+                    remove_tag(tag)
 
     for timing in timings:
-        print(f"{timing.label:<32} {timing.seconds:8.1f} s")
-    serial, parallel, noop, leaf = (t.seconds for t in timings)
-    print(f"{'parallel speed-up (serial/parallel)':<40} {serial / parallel:6.2f}x")
-    print(f"{'no-op rebuild vs cold (cold/no-op)':<40} {parallel / noop:6.1f}x")
-    print(f"{'one-leaf rebuild vs cold (cold/leaf)':<40} {parallel / leaf:6.1f}x")
+        print(f"{timing.label:<40} {timing.seconds:8.1f} s")
+    by_label = {t.label: t.seconds for t in timings}
+    for release in options.releases:
+        cold = by_label[f"{release}: cold, --threads {options.threads}"]
+        print(f"{release + ': no-op rebuild vs cold (cold/no-op)':<48} "
+              f"{cold / by_label[f'{release}: no-op rebuild']:6.1f}x")
+    cold_first = by_label[f"{first}: cold, --threads {options.threads}"]
+    print(f"{first + ': one-leaf rebuild vs cold (cold/leaf)':<48} "
+          f"{cold_first / by_label[f'{first}: one leaf ({options.leaf}) changed']:6.1f}x")
+    if options.serial:
+        print(f"{first + ': parallel speed-up (serial/parallel)':<48} "
+              f"{by_label[f'{first}: cold, --threads 1'] / cold_first:6.2f}x")
     return 0
 
 
