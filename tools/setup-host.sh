@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepare this host for telemetry-deploy: packages, podman's containers.conf, the venv.
-# Idempotent: each step checks before it changes anything. Run as root on Debian 12.
+# Idempotent: each step checks before it changes anything. Run as root on Debian 12 or 13.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
