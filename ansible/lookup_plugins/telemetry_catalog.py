@@ -59,6 +59,10 @@ class _Variables(Mapping):
             raise KeyError(key)
         return self._templar.template(self._variables[key])
 
+    def __contains__(self, key: object) -> bool:
+        # Mapping's default would template the value only to learn that it exists.
+        return key in self._variables
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._variables)
 

@@ -60,7 +60,7 @@ def check_globals(configdir: Path) -> Result:
         return Result("globals", False, f"{path} is not valid YAML: {exc}")
     if data is not None and not isinstance(data, dict):
         return Result("globals", False, f"{path} must be a mapping of option: value")
-    problems = switch_problems(data or {}) + port_problems(data or {})
+    problems = switch_problems(data or {}) + catalog_problems(data or {})
     if problems:
         return Result("globals", False, f"{path}: {'; '.join(problems)}")
     return Result("globals", True, f"{len(data or {})} overrides")
@@ -71,7 +71,7 @@ def service_switches() -> list[str]:
     return sorted(c.enable_variable for c in load_catalog().containers())
 
 
-def port_problems(overrides: dict) -> list[str]:
+def catalog_problems(overrides: dict) -> list[str]:
     """A <port>_port override that is not a port, or that puts two services on one port; a
     telemetry_base_release the catalog has no images for."""
     catalog = load_catalog()
@@ -80,14 +80,14 @@ def port_problems(overrides: dict) -> list[str]:
         return [f"telemetry_base_release {release!r} is not one of the catalog's releases "
                 f"({', '.join(catalog.releases)})"]
     try:
-        resolve(catalog, {**catalog_variables(catalog), **overrides})
+        deploy_containers(overrides)
     except CatalogVariableError as exc:
         return [str(exc)]
     return []
 
 
-def deploy_ports(overrides: dict) -> list[Container]:
-    """The catalog's containers with the ports these overrides give them."""
+def deploy_containers(overrides: dict) -> list[Container]:
+    """The catalog's containers as these overrides make them (their ports above all)."""
     catalog = load_catalog()
     return resolve(catalog, {**catalog_variables(catalog), **overrides}).containers()
 
@@ -129,7 +129,7 @@ def check_engine_and_ports(engine_url: str, overrides: dict) -> list[Result]:
     ours = {d.container.name for d in deployed_containers(client, load_catalog())
             if d.container.status == "running"}
     try:
-        containers = deploy_ports(overrides)
+        containers = deploy_containers(overrides)
     except CatalogVariableError as exc:
         return [Result("engine", True, engine_url), Result("ports", False, str(exc))]
     busy = busy_ports(containers, ours)
