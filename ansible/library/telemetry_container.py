@@ -150,6 +150,14 @@ image_id:
   description: The wanted image's ID; null with state=absent.
   type: str
   returned: always
+image_labels:
+  description: The wanted image's labels (e.g. telemetry.openstack-release); {} with state=absent.
+  type: dict
+  returned: always
+running_image_labels:
+  description: The labels of the image the existing container runs; {} when there is none.
+  type: dict
+  returned: always
 """
 
 CONFIG_HASH_LABEL = "telemetry.config-hash"
@@ -317,6 +325,9 @@ class Plan:
     differences: list[Difference] = field(default_factory=list)
     container_id: str | None = None
     image_id: str | None = None
+    # What the images say of themselves: upgrade compares the release they were built for.
+    image_labels: dict[str, str] = field(default_factory=dict)
+    running_image_labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -325,7 +336,9 @@ class Plan:
     def as_result(self) -> dict[str, Any]:
         return {"changed": self.changed, "action": self.action,
                 "differences": [asdict(diff) for diff in self.differences],
-                "container_id": self.container_id, "image_id": self.image_id}
+                "container_id": self.container_id, "image_id": self.image_id,
+                "image_labels": self.image_labels,
+                "running_image_labels": self.running_image_labels}
 
 
 def wanted_view(wanted: Wanted, image: Mapping[str, Any]) -> dict[str, Any]:
@@ -477,12 +490,26 @@ def plan(client: docker.DockerClient, wanted: Wanted) -> Plan:
     if wanted.state == "absent":
         return Plan("removed" if container else "unchanged", container_id=container_id)
     image = inspect_image(client, wanted.image or "")
+    labels = _labels(image)
     if container is None:
-        return Plan("created", image_id=image["Id"])
+        return Plan("created", image_id=image["Id"], image_labels=labels)
     differences = compare(container, wanted, image)
     action = _action(wanted.state, bool((container.get("State") or {}).get("Running")),
                      bool(differences))
-    return Plan(action, differences, container_id, image["Id"])
+    return Plan(action, differences, container_id, image["Id"], labels,
+                _running_image_labels(client, container))
+
+
+def _labels(image: Mapping[str, Any]) -> dict[str, str]:
+    return dict((image.get("Config") or {}).get("Labels") or {})
+
+
+def _running_image_labels(client: docker.DockerClient,
+                          container: Mapping[str, Any]) -> dict[str, str]:
+    try:
+        return _labels(client.api.inspect_image(container.get("Image") or ""))
+    except docker.errors.ImageNotFound:
+        return {}
 
 
 def _action(state: str, running: bool, differs: bool) -> str:
@@ -530,7 +557,8 @@ def apply(client: docker.DockerClient, wanted: Wanted, the_plan: Plan) -> Plan:
     except docker.errors.APIError as err:
         raise ModuleError(f"{the_plan.action} {wanted.name} failed: {err.explanation or err}. "
                           f"See 'podman logs {wanted.name}' (or docker logs)") from err
-    return Plan(the_plan.action, the_plan.differences, container_id, the_plan.image_id)
+    return Plan(the_plan.action, the_plan.differences, container_id, the_plan.image_id,
+                the_plan.image_labels, the_plan.running_image_labels)
 
 
 def _carry_out(client: docker.DockerClient, wanted: Wanted, the_plan: Plan) -> str | None:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from telemetry.catalog import load_catalog
+from telemetry.catalog import RELEASE_LABEL, load_catalog
 from telemetry.image.render import ImageNames, Renderer, find_templates
 from telemetry.image.tree import select_images
 from telemetry.templating import TemplateError
 
 VARIABLES = {"namespace": "telemetry", "tag": "test", "base_release": "bookworm",
-             "openstack_release": "zed", "debian_mirror": "http://mirror.invalid/d",
+             "openstack_release": "zed", "release_label": RELEASE_LABEL,
+             "debian_mirror": "http://mirror.invalid/d",
              "debian_security_mirror": "http://mirror.invalid/s",
              "rootfs_image": "telemetry/base-rootfs:test"}
 NAMES = ImageNames(namespace="telemetry", tag="test")

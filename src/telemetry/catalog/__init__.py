@@ -26,6 +26,7 @@ from telemetry.catalog.derive import (
     service_order,
 )
 from telemetry.catalog.model import (
+    RELEASE_LABEL,
     Catalog,
     ConfigFile,
     Container,
@@ -34,12 +35,14 @@ from telemetry.catalog.model import (
     Keystone,
     Release,
     Service,
+    UpgradeSteps,
     User,
 )
 from telemetry.catalog.parse import HEALTHCHECK_TYPES, CatalogError, parse_catalog
 
 __all__ = [
     "HEALTHCHECK_TYPES",
+    "RELEASE_LABEL",
     "Catalog",
     "CatalogError",
     "CatalogVariableError",
@@ -50,6 +53,7 @@ __all__ = [
     "Keystone",
     "Release",
     "Service",
+    "UpgradeSteps",
     "User",
     "backend_containers",
     "catalog_variables",

@@ -17,7 +17,7 @@ import jinja2
 import jinja2.meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from telemetry.catalog.model import Catalog, Container, Healthcheck, Service
+from telemetry.catalog.model import RELEASE_LABEL, Catalog, Container, Healthcheck, Service
 from telemetry.common.errors import BadInput
 
 # The address a container listens on: its host's (one instance's) address under Ansible, which
@@ -72,6 +72,7 @@ def catalog_variables(catalog: Catalog) -> dict[str, Any]:
     # One variable picks the release; the image tag follows it (group_vars' telemetry_tag).
     values["telemetry_base_release"] = catalog.default_release
     values["telemetry_release_tags"] = {r.name: r.tag for r in catalog.releases.values()}
+    values["telemetry_release_label"] = RELEASE_LABEL
     return values
 
 

@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 
 from telemetry.common.errors import BadInput
 
+# The label every image carries with the OpenStack release it was built for: upgrade reads it
+# from what runs to know where a deployment stands.
+RELEASE_LABEL = "telemetry.openstack-release"
+
 
 @dataclass(frozen=True)
 class User:
@@ -44,6 +48,20 @@ class Healthcheck:
 
 
 @dataclass(frozen=True)
+class UpgradeSteps:
+    """What ``telemetry-ansible upgrade`` does to a container beyond its bootstrap (which
+    re-runs whenever its image changes). ``drain`` and ``reset_state`` apply only when the
+    OpenStack release changes; ``finalize`` once per image upgrade gives it."""
+
+    # Run in the old container before it is replaced; waits until its work is handed on.
+    drain: str | None = None
+    # A path in its volumes emptied before the new release's container first starts.
+    reset_state: str | None = None
+    # Run in the new container once it is healthy (as root).
+    finalize: str | None = None
+
+
+@dataclass(frozen=True)
 class Container:
     name: str
     service: str
@@ -59,6 +77,7 @@ class Container:
     network: str | None = None
     healthcheck: Healthcheck | None = None
     bootstrap: str | None = None
+    upgrade: UpgradeSteps | None = None
     log_volumes: bool = False
     # The load balancer's: listen port name -> the container it balances.
     frontends: dict[str, str] = field(default_factory=dict)
@@ -115,6 +134,8 @@ class Release:
 
     name: str
     openstack: str
+    # The releases a deployment may be upgraded from to this one, in one step.
+    upgrade_from: tuple[str, ...] = ()
 
     @property
     def tag(self) -> str:

@@ -19,6 +19,7 @@ from telemetry.catalog.model import (
     Keystone,
     Release,
     Service,
+    UpgradeSteps,
     User,
 )
 from telemetry.common.errors import BadInput
@@ -30,14 +31,15 @@ _PORT_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _PERM_RE = re.compile(r"^0[0-7]{3}$")
 
 _TOP_KEYS = ("releases", "default_release", "users", "images", "profiles", "services")
-_RELEASE_KEYS = ("openstack",)
+_RELEASE_KEYS = ("openstack", "upgrade_from")
 _USER_KEYS = ("uid", "home")
 _IMAGE_KEYS = ("parent", "project_source", "extra_context")
 _SERVICE_KEYS = ("group", "enabled", "depends_on", "log_dir", "containers", "databases",
                  "keystone")
 _CONTAINER_KEYS = ("image", "user", "command", "ports", "environment", "config_files",
-                   "volumes", "network", "healthcheck", "bootstrap", "group", "enabled",
-                   "log_volumes", "frontends")
+                   "volumes", "network", "healthcheck", "bootstrap", "upgrade", "group",
+                   "enabled", "log_volumes", "frontends")
+_UPGRADE_KEYS = ("drain", "reset_state", "finalize")
 _CONFIG_FILE_KEYS = ("src", "dest", "owner", "perm")
 _HEALTHCHECK_KEYS = ("type", "port", "peer", "path", "protocol")
 _KEYSTONE_KEYS = ("user", "type", "description")
@@ -65,8 +67,21 @@ def parse_catalog(raw: Any) -> Catalog:
     if default_release not in releases:
         raise CatalogError(f"catalog: key 'default_release' names {default_release!r}, not one "
                            f"of the releases ({', '.join(releases)})")
+    _check_upgrade_paths(releases)
     return Catalog(users=users, images=images, profiles=profiles, services=services,
                    releases=releases, default_release=default_release)
+
+
+def _check_upgrade_paths(releases: dict[str, Release]) -> None:
+    """A release upgrades only from releases listed before it: the list is oldest first."""
+    seen: list[str] = []
+    for release in releases.values():
+        for source in release.upgrade_from:
+            if source not in seen:
+                raise CatalogError(f"release {release.name}: key 'upgrade_from' names "
+                                   f"{source!r}, which is not a release listed before it "
+                                   f"({', '.join(seen) or 'none'})")
+        seen.append(release.name)
 
 
 def _parse_release(name: str, spec: Any) -> Release:
@@ -78,7 +93,8 @@ def _parse_release(name: str, spec: Any) -> Release:
     if not re.match(r"^[a-z0-9][a-z0-9.]*$", openstack):
         raise CatalogError(f"{where}: key 'openstack' must be a release name or number usable "
                            f"as an image tag, got {openstack!r}")
-    return Release(name=name, openstack=openstack)
+    return Release(name=name, openstack=openstack,
+                   upgrade_from=_string_list(where, spec, "upgrade_from"))
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -228,6 +244,7 @@ def _parse_container(service: str, name: str, spec: Any, group: str, enabled: bo
         raise CatalogError(f"{where}: key 'user' names unknown user {user!r}")
     ports = _parse_ports(where, _optional(where, spec, "ports", dict, {}))
     environment = _optional(where, spec, "environment", dict, {})
+    volumes = _string_list(where, spec, "volumes")
     return Container(
         name=name, service=service, image=image, user=user,
         command=_require(where, spec, "command", str),
@@ -237,13 +254,32 @@ def _parse_container(service: str, name: str, spec: Any, group: str, enabled: bo
         environment={str(k): str(v) for k, v in environment.items()},
         config_files=tuple(_parse_config_file(where, f, users)
                            for f in _optional(where, spec, "config_files", list, [])),
-        volumes=_string_list(where, spec, "volumes"),
+        volumes=volumes,
         network=_optional(where, spec, "network", str, None),
         healthcheck=_parse_healthcheck(where, spec.get("healthcheck"), ports),
         bootstrap=_optional(where, spec, "bootstrap", str, None),
+        upgrade=_parse_upgrade(where, spec.get("upgrade"), volumes),
         log_volumes=_optional(where, spec, "log_volumes", bool, False),
         frontends=_parse_frontends(where, _optional(where, spec, "frontends", dict, {}), ports),
     )
+
+
+def _parse_upgrade(where: str, spec: Any, volumes: tuple[str, ...]) -> UpgradeSteps | None:
+    if spec is None:
+        return None
+    where = f"{where}, upgrade"
+    check_known_keys(where, spec, _UPGRADE_KEYS, CatalogError)
+    steps = UpgradeSteps(**{key: _optional(where, spec, key, str, None) for key in _UPGRADE_KEYS})
+    # Emptying a path outside every volume would change nothing: the new container starts
+    # from its image anyway.
+    mount_points = [volume.split(":")[1] for volume in volumes if ":" in volume]
+    if steps.reset_state is not None and not any(
+            steps.reset_state.rstrip("/").startswith(point.rstrip("/") + "/")
+            for point in mount_points):
+        raise CatalogError(f"{where}: key 'reset_state' must be a path below one of the "
+                           f"container's volumes ({', '.join(mount_points) or 'it has none'}), "
+                           f"got {steps.reset_state!r}")
+    return steps
 
 
 def _parse_frontends(where: str, frontends: dict[Any, Any],

@@ -26,6 +26,13 @@ from telemetry.common.yaml_files import load_mapping
 from telemetry.deploy.ansible_tools import ansible_tool
 from telemetry.deploy.prechecks import run_prechecks
 from telemetry.deploy.stack import catalog_volumes, deployed_containers
+from telemetry.deploy.upgrade import (
+    format_plan,
+    release_problem,
+    running_containers,
+    upgrade_plan,
+    wanted_image_ids,
+)
 from telemetry.paths import passwords_template, project_root
 
 PROG = "telemetry-ansible"
@@ -51,7 +58,16 @@ actions:
   check        run every container's healthcheck; table of state, health, restarts
   stop         stop the containers, dependents first
   destroy      remove the containers (and with --include-volumes their data)
-  upgrade      new images, database migrations (bootstrap), then restarts
+  upgrade      move to telemetry_base_release's OpenStack release (e.g. Zed -> 2025.1), service
+               by service in dependency order: new images, database migrations, then the
+               new containers; rabbitmq is drained and starts empty, mariadb-upgrade runs.
+               `upgrade --check` prints that plan per container and changes nothing
+
+upgrading from Zed (Debian 12) to 2025.1 (Debian 13):
+  telemetry-build --base-release trixie     # the 2025.1 images, next to the zed ones
+  (set telemetry_base_release: trixie in globals.yml, or remove bookworm from it)
+  telemetry-ansible upgrade --check         # what will change image and what migrates
+  telemetry-ansible upgrade
 """
 
 
@@ -69,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-e", "--extra-vars", action="append", default=[],
                         help="extra variables for ansible-playbook (repeatable)")
     parser.add_argument("--check", action="store_true",
-                        help="Ansible check mode: report what would change, change nothing")
+                        help="report what would change, change nothing (Ansible check mode; "
+                             "with upgrade: the upgrade plan per container)")
     parser.add_argument("--diff", action="store_true", help="show changes to config files")
     parser.add_argument("-v", "--verbose", action="count", default=0)
     parser.add_argument("--engine-url", default=DEFAULT_ENGINE_URL,
@@ -185,11 +202,32 @@ def check_inputs(args: argparse.Namespace) -> None:
                 load_mapping(args.configdir / name)
 
 
+def upgrade_check(args: argparse.Namespace) -> int:
+    """`upgrade --check`: the plan for this host, from the engine and the catalog; 1 when the
+    prechecks' release rule refuses the upgrade or an image is missing."""
+    catalog = load_catalog()
+    overrides = load_mapping(args.configdir / "globals.yml") \
+        if (args.configdir / "globals.yml").exists() else {}
+    target = catalog.release(overrides.get("telemetry_base_release"))
+    client = connect(args.engine_url, timeout=120)
+    running = running_containers(client, catalog)
+    problem = release_problem(catalog, running, target, upgrading=True)
+    if problem:
+        print(f"{PROG} upgrade: refused: {problem}", file=sys.stderr)
+        return 1
+    plan = upgrade_plan(catalog, running, target, wanted_image_ids(client, running, target))
+    print(format_plan(plan))
+    return 1 if plan.missing_images else 0
+
+
 def run(args: argparse.Namespace) -> int:
     check_inputs(args)
+    if args.action == "upgrade" and args.check:
+        return upgrade_check(args)
     if args.action in PLAYBOOK_ACTIONS:
         if not (args.skip_prechecks or args.check) and run_prechecks(
-                args.configdir, args.inventory, args.engine_url) != 0:
+                args.configdir, args.inventory, args.engine_url,
+                upgrading=args.action == "upgrade") != 0:
             print(f"{PROG} {args.action}: refused, nothing was changed: fix what the "
                   "prechecks above name (or pass --skip-prechecks)", file=sys.stderr)
             return 1

@@ -18,7 +18,7 @@ from pathlib import Path
 import docker
 from oslo_config import cfg
 
-from telemetry.catalog import Release, load_catalog
+from telemetry.catalog import RELEASE_LABEL, Release, load_catalog
 from telemetry.common.engine import connect
 from telemetry.common.errors import BadInput, run_cli
 from telemetry.image import options
@@ -90,7 +90,7 @@ def render_selection(conf: cfg.ConfigOpts) -> Selection:
         raise BadInput(f"--template-override {override}: no such file")
     # base_release is in base's Dockerfile, so it is in every image's content hash.
     variables = {"namespace": conf.namespace, "tag": tag, "base_release": release.name,
-                 "openstack_release": release.openstack,
+                 "openstack_release": release.openstack, "release_label": RELEASE_LABEL,
                  "debian_mirror": mirrors.debian, "debian_security_mirror": mirrors.security,
                  "rootfs_image": rootfs_reference(names, rootfs)}
     renderer = Renderer(catalog, project_root(), names, variables, override)

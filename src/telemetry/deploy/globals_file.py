@@ -42,7 +42,7 @@ def commented(text: str) -> str:
 
 
 # Derived values that are the catalog's business, not an operator's knob.
-_NOT_OPTIONS = ("telemetry_service_order",)
+_NOT_OPTIONS = ("telemetry_service_order", "telemetry_release_label")
 
 
 def catalog_defaults() -> str:

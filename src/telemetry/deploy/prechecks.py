@@ -22,6 +22,12 @@ from telemetry.catalog import (
 from telemetry.common.engine import EngineUnreachable, connect
 from telemetry.deploy.ansible_tools import ansible_tool
 from telemetry.deploy.stack import deployed_containers
+from telemetry.deploy.upgrade import (
+    release_problem,
+    running_containers,
+    upgrade_plan,
+    wanted_image_ids,
+)
 from telemetry.paths import project_root
 
 MIN_MEMORY_GIB = 4
@@ -121,11 +127,39 @@ def check_inventory(inventory: Path) -> Result:
     return Result("inventory", True, f"{inventory}")
 
 
-def check_engine_and_ports(engine_url: str, overrides: dict) -> list[Result]:
+def check_engine_and_ports(engine_url: str, overrides: dict,
+                           upgrading: bool = False) -> list[Result]:
     try:
         client = connect(engine_url, timeout=30)
     except EngineUnreachable as exc:
         return [Result("engine", False, str(exc).splitlines()[0])]
+    return [*check_ports(client, engine_url, overrides),
+            *check_release(client, overrides, upgrading)]
+
+
+def check_release(client: object, overrides: dict, upgrading: bool) -> list[Result]:
+    """What runs here against telemetry_base_release: deploy keeps a release, upgrade takes
+    it one allowed step forward with every new image present, nothing goes back."""
+    catalog = load_catalog()
+    release = overrides.get("telemetry_base_release")
+    if release is not None and release not in catalog.releases:
+        return []  # check_globals names the unknown release
+    target = catalog.release(release)
+    running = running_containers(client, catalog)
+    problem = release_problem(catalog, running, target, upgrading)
+    results = [Result("release", problem is None, problem or (
+        f"{target.openstack} ({target.name}); "
+        + (f"{len(running)} containers deployed" if running else "nothing deployed yet")))]
+    if upgrading and problem is None:
+        plan = upgrade_plan(catalog, running, target, wanted_image_ids(client, running, target))
+        missing = ", ".join(plan.missing_images)
+        results.append(Result("images", not missing, (
+            f"missing here: {missing}: build them with telemetry-build --base-release "
+            f"{target.name} (or load them)") if missing else f"every {target.tag} image present"))
+    return results
+
+
+def check_ports(client: object, engine_url: str, overrides: dict) -> list[Result]:
     ours = {d.container.name for d in deployed_containers(client, load_catalog())
             if d.container.status == "running"}
     try:
@@ -176,12 +210,14 @@ def _overrides(configdir: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def run_prechecks(configdir: Path, inventory: Path | None, engine_url: str) -> int:
+def run_prechecks(configdir: Path, inventory: Path | None, engine_url: str,
+                  upgrading: bool = False) -> int:
+    """Every check, printed; 0 when all pass. ``upgrading``: the release may move forward."""
     inventory = inventory or project_root() / "ansible/inventory/all-in-one"
     checks: list[Callable[[], Result | list[Result]]] = [
         lambda: check_inventory(inventory), lambda: check_globals(configdir),
         lambda: check_passwords(configdir),
-        lambda: check_engine_and_ports(engine_url, _overrides(configdir)),
+        lambda: check_engine_and_ports(engine_url, _overrides(configdir), upgrading),
         check_memory, check_disk]
     results: list[Result] = []
     for run in checks:

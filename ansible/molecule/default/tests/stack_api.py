@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
+import threading
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from typing import Any
 
 LB = "http://127.0.0.1"
@@ -35,3 +40,37 @@ def issue_token(user: str, password: str, project: str) -> str:
     status, headers, reply = request(f"{KEYSTONE}/auth/tokens", body=body)
     assert status == 201, reply
     return headers["X-Subject-Token"]
+
+
+def wait_for(what: str, probe: Callable[[], Any], timeout: float = 300) -> Any:
+    """probe()'s first truthy value, polled every 5 s; TimeoutError naming `what` after."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(5)
+    raise TimeoutError(f"{what}: nothing after {timeout}s")
+
+
+@contextlib.contextmanager
+def webhook_receiver(host: str, port: int = 0) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """An alarm action endpoint: (its URL, the JSON bodies POSTed to it so far)."""
+    received: list[dict[str, Any]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            received.append(json.loads(body or b"{}"))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer((host, port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://{host}:{server.server_address[1]}/alarm", received
+    finally:
+        server.shutdown()

@@ -8,10 +8,8 @@ can fire and reach a webhook served by this test.
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
-import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -20,7 +18,8 @@ from typing import Any
 
 import pytest
 import yaml
-from stack_api import AODH, GNOCCHI, issue_token, request
+from stack_api import AODH, GNOCCHI, issue_token, request, webhook_receiver
+from stack_api import wait_for as wait_until
 
 CONFIG_DIR = Path(os.environ["TELEMETRY_CONFIG_DIR"])
 HOST = "127.0.0.1"
@@ -30,13 +29,7 @@ DATA_TIMEOUT = 300
 
 
 def wait_for(what: str, probe: Callable[[], Any], timeout: float = DATA_TIMEOUT) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(5)
-    pytest.fail(f"{what}: nothing after {timeout}s")
+    return wait_until(what, probe, timeout)
 
 
 @pytest.fixture(scope="module")
@@ -94,29 +87,15 @@ def test_host_meters_have_measures_under_horizon_mimic(token: str, host_resource
     assert all(0.0 <= point[2] <= 100.0 for point in cpu), cpu
 
 
-class Webhook(http.server.BaseHTTPRequestHandler):
-    received: list[dict[str, Any]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        Webhook.received.append(json.loads(body or b"{}"))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
-def webhook() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer((HOST, 0), Webhook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://{HOST}:{server.server_address[1]}/alarm"
-    server.shutdown()
+def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    with webhook_receiver(HOST) as receiver:
+        yield receiver
 
 
 def test_an_alarm_on_a_host_meter_fires_and_reaches_the_webhook(
-        token: str, host_resource: dict, webhook: str) -> None:
+        token: str, host_resource: dict, webhook: tuple[str, list[dict[str, Any]]]) -> None:
+    webhook_url, received = webhook
     wait_for("memory utilization measures", lambda: measures(
         token, host_resource, "custom.hardware.memory.utilization"))
     alarm = {"name": f"molecule-memory-{time.time_ns()}", "type": "gnocchi_resources_threshold",
@@ -125,7 +104,7 @@ def test_an_alarm_on_a_host_meter_fires_and_reaches_the_webhook(
                  "resource_id": host_resource["id"], "aggregation_method": "mean",
                  "granularity": 60, "evaluation_periods": 1,
                  "comparison_operator": "gt", "threshold": 0.0},
-             "alarm_actions": [webhook], "repeat_actions": False}
+             "alarm_actions": [webhook_url], "repeat_actions": False}
     status, _, created = request(f"{AODH}/alarms", token, alarm)
     assert status == 201, created
     alarm_id = created["alarm_id"]
@@ -133,7 +112,7 @@ def test_an_alarm_on_a_host_meter_fires_and_reaches_the_webhook(
         wait_for("the alarm going to `alarm`", lambda: request(
             f"{AODH}/alarms/{alarm_id}", token)[2]["state"] == "alarm")
         notice = wait_for("the webhook notification", lambda: [
-            n for n in Webhook.received if n.get("alarm_id") == alarm_id], timeout=60)
+            n for n in received if n.get("alarm_id") == alarm_id], timeout=60)
         assert notice[0]["current"] == "alarm"
         _, _, history = request(f"{AODH}/alarms/{alarm_id}/history", token)
         transitions = [json.loads(h["detail"]).get("state") for h in history
