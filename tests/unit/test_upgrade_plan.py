@@ -109,3 +109,42 @@ def test_a_second_plan_changes_nothing_and_a_missing_image_is_named() -> None:
     text = format_plan(plan)
     assert "0 of 2 containers change image" in text
     assert "telemetry-build --base-release trixie" in text
+
+
+def test_the_release_features_are_switches_off_by_default() -> None:
+    from telemetry.catalog import catalog_variables
+
+    catalog = load_catalog()
+    assert catalog.releases["trixie"].features == ("keystone_service_role",
+                                                   "ceilometer_prometheus_exporter")
+    assert catalog.releases["bookworm"].features == ()
+    values = catalog_variables(catalog)
+    assert values["enable_keystone_service_role"] is False
+    assert values["enable_ceilometer_prometheus_exporter"] is False
+
+
+def test_a_feature_on_a_release_without_it_is_refused() -> None:
+    from telemetry.deploy.prechecks import catalog_problems, switch_problems
+
+    zed = {"telemetry_base_release": "bookworm", "enable_keystone_service_role": True}
+    problems = catalog_problems(zed)
+    assert problems and "enable_keystone_service_role needs a release that has it (trixie)" \
+        in problems[0] and "telemetry_base_release is bookworm" in problems[0]
+    flamingo = {"enable_keystone_service_role": True,
+                "enable_ceilometer_prometheus_exporter": True}
+    assert catalog_problems(flamingo) == [] and switch_problems(flamingo) == []
+
+
+def test_the_service_role_feature_gives_the_service_users_service_instead_of_admin() -> None:
+    from telemetry.catalog import catalog_variables, keystone_registration
+
+    catalog = load_catalog()
+    values = {**catalog_variables(catalog), "openstack_region_name": "RegionOne",
+              **{f"{s}_{kind}_url": "http://x" for s in ("gnocchi", "aodh")
+                 for kind in ("public", "internal")},
+              **{f"{s}_keystone_password": "p" for s in ("gnocchi", "aodh", "ceilometer")}}
+    assert {tuple(u["roles"]) for u in keystone_registration(catalog, values)["users"]} == {
+        ("admin",)}
+    values["enable_keystone_service_role"] = True
+    assert {tuple(u["roles"]) for u in keystone_registration(catalog, values)["users"]} == {
+        ("service",)}

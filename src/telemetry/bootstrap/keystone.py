@@ -190,6 +190,20 @@ class Registrar:
                 else:
                     self.client.roles.grant(role, user=account, project=project)
                     self.result.add("role assignment", assignment, Action.CREATED)
+            self.revoke_admin(user, account, project, granted)
+
+    def revoke_admin(self, user: ServiceUser, account: Any, project: Any,
+                     granted: set[tuple[str, str]]) -> None:
+        """A service user whose spec no longer lists the admin role (keystone's `service`
+        role instead) stops holding it; other roles an operator granted are left alone."""
+        if self.spec.admin_role in user.roles:
+            return
+        admin = self.ensure_role(self.spec.admin_role)
+        if (account.id, admin.id) in granted:
+            self.client.roles.revoke(admin, user=account, project=project)
+            self.result.add("role assignment",
+                            f"{self.spec.admin_role} to {user.name} on project {project.name}",
+                            Action.DELETED)
 
     def ensure_user(self, user: ServiceUser, account: Any) -> Any:
         if account is None:

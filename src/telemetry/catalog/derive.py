@@ -73,6 +73,7 @@ def catalog_variables(catalog: Catalog) -> dict[str, Any]:
     values["telemetry_base_release"] = catalog.default_release
     values["telemetry_release_tags"] = {r.name: r.tag for r in catalog.releases.values()}
     values["telemetry_release_label"] = RELEASE_LABEL
+    values.update({f"enable_{feature}": False for feature in catalog.features()})
     return values
 
 
@@ -198,16 +199,18 @@ def database_spec(service: Service, values: Mapping[str, Any]) -> list[dict[str,
 
 
 def keystone_registration(catalog: Catalog, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Every service's keystone user (admin on project service) and catalog entry, with the
-    endpoints of <service>_public_url and <service>_internal_url."""
-    users: list[dict[str, str]] = []
+    """Every service's keystone user (admin on project service, or with the 2025.1 feature
+    keystone_service_role the `service` role instead) and catalog entry, with the endpoints
+    of <service>_public_url and <service>_internal_url."""
+    roles = ["service"] if _truthy(values.get("enable_keystone_service_role")) else ["admin"]
+    users: list[dict[str, Any]] = []
     services: list[dict[str, Any]] = []
     for name in service_order(catalog):
         keystone = catalog.services[name].keystone
         if keystone is None:
             continue
         users.append({"name": str(values[f"{name}_keystone_user"]),
-                      "password": str(values[f"{name}_keystone_password"])})
+                      "password": str(values[f"{name}_keystone_password"]), "roles": roles})
         if keystone.type:
             internal = str(values[f"{name}_internal_url"])
             services.append({"name": name, "type": keystone.type,
@@ -215,6 +218,11 @@ def keystone_registration(catalog: Catalog, values: Mapping[str, Any]) -> dict[s
                              "endpoints": {"public": str(values[f"{name}_public_url"]),
                                            "internal": internal, "admin": internal}})
     return {"region": str(values["openstack_region_name"]), "users": users, "services": services}
+
+
+def _truthy(value: Any) -> bool:
+    """A switch as YAML or a templating engine hands it over (true, "True", "yes")."""
+    return value is True or str(value).strip().lower() in ("true", "yes", "1", "on")
 
 
 def log_volumes(catalog: Catalog) -> list[str]:

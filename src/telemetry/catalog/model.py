@@ -136,6 +136,9 @@ class Release:
     openstack: str
     # The releases a deployment may be upgraded from to this one, in one step.
     upgrade_from: tuple[str, ...] = ()
+    # What this release adds that the deploy can use, each off by default: the variable
+    # enable_<feature> turns it on, on this release only.
+    features: tuple[str, ...] = ()
 
     @property
     def tag(self) -> str:
@@ -161,6 +164,10 @@ class Catalog:
 
     def containers(self) -> list[Container]:
         return [c for s in self.services.values() for c in s.containers.values()]
+
+    def features(self) -> list[str]:
+        """Every release feature's name, each once, in the order the releases list them."""
+        return list(dict.fromkeys(f for r in self.releases.values() for f in r.features))
 
     def container(self, name: str) -> Container | None:
         return next((c for c in self.containers() if c.name == name), None)

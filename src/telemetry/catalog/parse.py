@@ -31,7 +31,7 @@ _PORT_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _PERM_RE = re.compile(r"^0[0-7]{3}$")
 
 _TOP_KEYS = ("releases", "default_release", "users", "images", "profiles", "services")
-_RELEASE_KEYS = ("openstack", "upgrade_from")
+_RELEASE_KEYS = ("openstack", "upgrade_from", "features")
 _USER_KEYS = ("uid", "home")
 _IMAGE_KEYS = ("parent", "project_source", "extra_context")
 _SERVICE_KEYS = ("group", "enabled", "depends_on", "log_dir", "containers", "databases",
@@ -94,7 +94,17 @@ def _parse_release(name: str, spec: Any) -> Release:
         raise CatalogError(f"{where}: key 'openstack' must be a release name or number usable "
                            f"as an image tag, got {openstack!r}")
     return Release(name=name, openstack=openstack,
-                   upgrade_from=_string_list(where, spec, "upgrade_from"))
+                   upgrade_from=_string_list(where, spec, "upgrade_from"),
+                   features=_feature_names(where, spec))
+
+
+def _feature_names(where: str, spec: dict[str, Any]) -> tuple[str, ...]:
+    names = _string_list(where, spec, "features")
+    for name in names:
+        if not _PORT_NAME_RE.match(name):
+            raise CatalogError(f"{where}: feature {name!r} must match {_PORT_NAME_RE.pattern} "
+                               "(it is the variable enable_<feature>)")
+    return names
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -73,8 +73,22 @@ def check_globals(configdir: Path) -> Result:
 
 
 def service_switches() -> list[str]:
-    """The enable_<container> switches the deploy honours (one per catalog container)."""
-    return sorted(c.enable_variable for c in load_catalog().containers())
+    """The enable_* switches the deploy honours: one per catalog container, one per release
+    feature."""
+    catalog = load_catalog()
+    return sorted([c.enable_variable for c in catalog.containers()]
+                  + [f"enable_{feature}" for feature in catalog.features()])
+
+
+def feature_problems(overrides: dict) -> list[str]:
+    """A release feature switched on for a release that does not have it."""
+    catalog = load_catalog()
+    release = catalog.release(overrides.get("telemetry_base_release"))
+    return [f"enable_{feature} needs a release that has it "
+            f"({', '.join(r.name for r in catalog.releases.values() if feature in r.features)}); "
+            f"telemetry_base_release is {release.name} (OpenStack {release.openstack})"
+            for feature in catalog.features()
+            if overrides.get(f"enable_{feature}") is True and feature not in release.features]
 
 
 def catalog_problems(overrides: dict) -> list[str]:
@@ -85,6 +99,8 @@ def catalog_problems(overrides: dict) -> list[str]:
     if release is not None and release not in catalog.releases:
         return [f"telemetry_base_release {release!r} is not one of the catalog's releases "
                 f"({', '.join(catalog.releases)})"]
+    if problems := feature_problems(overrides):
+        return problems
     try:
         deploy_containers(overrides)
     except CatalogVariableError as exc:

@@ -64,6 +64,35 @@ def test_a_keystone_token_is_issued_for_every_service_user(passwords: dict[str, 
         assert issue_token(user, passwords[f"{user}_keystone_password"], "service")
 
 
+def test_the_service_users_hold_the_service_role_and_not_admin(admin_token: str) -> None:
+    """prepare turns on enable_keystone_service_role; every other check here and in
+    test_telemetry_path then runs with these users."""
+    _, _, projects = request(f"{KEYSTONE}/projects?name=service", admin_token)
+    project_id = projects["projects"][0]["id"]
+    for user in ("gnocchi", "aodh", "ceilometer"):
+        _, _, users = request(f"{KEYSTONE}/users?name={user}", admin_token)
+        user_id = users["users"][0]["id"]
+        status, _, roles = request(f"{KEYSTONE}/projects/{project_id}/users/{user_id}/roles",
+                                   admin_token)
+        assert status == 200, roles
+        assert {role["name"] for role in roles["roles"]} == {"service"}, (user, roles)
+
+
+def test_ceilometer_serves_what_it_polls_for_prometheus() -> None:
+    """prepare turns on enable_ceilometer_prometheus_exporter (ceilometer 24)."""
+    url = "http://127.0.0.1:9101/metrics"
+    deadline = time.monotonic() + 180
+    body = ""
+    while time.monotonic() < deadline and "hardware" not in body:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as reply:
+                body = reply.read().decode()
+        except OSError:
+            body = ""
+        time.sleep(5)
+    assert "hardware" in body, f"no polled hardware meter at {url}: {body[:500]}"
+
+
 def test_gnocchi_lists_horizon_mimic_through_the_load_balancer(admin_token: str) -> None:
     status, _, policies = request(f"{GNOCCHI}/archive_policy", admin_token)
     assert status == 200
