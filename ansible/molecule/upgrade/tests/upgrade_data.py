@@ -4,8 +4,10 @@
 - a keystone project and a member user with its own password;
 - as that user, an archive policy's worth of metrics: three standalone metrics and a generic
   resource with two more, each with MEASURES measures one second apart;
-- as admin, an alarm on this host's memory utilization (SNMP -> ceilometer -> gnocchi) whose
-  action is a webhook on WEBHOOK_PORT, evaluated every 10 s;
+- as that user, an alarm on a third metric of the resource (ALARM_METRIC, horizon-mimic) whose
+  action is a webhook on WEBHOOK_PORT, evaluated every 10 s. It watches the user's own metric
+  rather than this host's SNMP meters so that what is written before the upgrade does not depend
+  on Zed's data path; verify feeds it a fresh measure on 2025.1 and checks the SNMP meters there;
 and waits until every measure is readable, then writes what it made and what it read to STATE
 (0600: it holds the user's password). verify (test_upgrade.py) reads the same things back.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import secrets
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,7 @@ from stack_api import AODH, GNOCCHI, KEYSTONE, issue_token, request, wait_for
 MEASURES = 1000
 METRICS = 3
 RESOURCE_METRICS = ("upgrade.cpu", "upgrade.memory")
+ALARM_METRIC = "upgrade.heartbeat"
 ARCHIVE_POLICY = "upgrade-1s"
 WEBHOOK_PORT = 18999
 HOST = "127.0.0.1"
@@ -49,15 +53,6 @@ def read_measures(token: str, metric_id: str) -> list[list[Any]]:
     status, _, found = request(f"{GNOCCHI}/metric/{metric_id}/measures?refresh=true"
                                "&granularity=1", token)
     return ok(status, found, 200)
-
-
-def host_resource(token: str) -> dict[str, Any]:
-    def probe() -> dict[str, Any] | None:
-        status, _, found = request(f"{GNOCCHI}/resource/host", token)
-        return next((r for r in found if HOST in (r.get("original_resource_id") or "")
-                     and "custom.hardware.memory.utilization" in r["metrics"]), None) \
-            if status == 200 else None
-    return wait_for("this host's gnocchi `host` resource", probe)
 
 
 def create_identity(admin: str) -> dict[str, str]:
@@ -90,9 +85,10 @@ def create_metrics(admin: str, token: str) -> dict[str, Any]:
         for index in range(METRICS)]
     resource = ok(*_call(f"{GNOCCHI}/resource/generic", token, {
         "id": f"upgrade-resource-{secrets.token_hex(4)}",
-        "metrics": {name: {"archive_policy_name": ARCHIVE_POLICY}
-                    for name in RESOURCE_METRICS}}))
-    every_metric = [*metrics, *resource["metrics"].values()]
+        "metrics": {**{name: {"archive_policy_name": ARCHIVE_POLICY}
+                       for name in RESOURCE_METRICS},
+                    ALARM_METRIC: {"archive_policy_name": "horizon-mimic"}}}))
+    every_metric = [*metrics, *(resource["metrics"][name] for name in RESOURCE_METRICS)]
     ok(*_call(f"{GNOCCHI}/batch/metrics/measures", token,
               {metric: points() for metric in every_metric}), 202)
     counts = {metric: len(wait_for(f"{MEASURES} measures of {metric}", lambda m=metric: (
@@ -102,17 +98,23 @@ def create_metrics(admin: str, token: str) -> dict[str, Any]:
             "resource_metrics": resource["metrics"], "counts": counts}
 
 
-def create_alarm(admin: str) -> dict[str, Any]:
-    host = host_resource(admin)
-    alarm = ok(*_call(f"{AODH}/alarms", admin, {
-        "name": f"upgrade-memory-{secrets.token_hex(3)}",
+def feed_alarm_metric(token: str, state: dict[str, Any]) -> None:
+    """A fresh measure above the alarm's threshold, for the evaluator to find."""
+    metric = state["resource_metrics"][ALARM_METRIC]
+    ok(*_call(f"{GNOCCHI}/metric/{metric}/measures", token,
+              [{"timestamp": time.time(), "value": 1.0}]), 202)
+
+
+def create_alarm(token: str, resource_id: str) -> dict[str, Any]:
+    alarm = ok(*_call(f"{AODH}/alarms", token, {
+        "name": f"upgrade-heartbeat-{secrets.token_hex(3)}",
         "type": "gnocchi_resources_threshold",
         "gnocchi_resources_threshold_rule": {
-            "metric": "custom.hardware.memory.utilization", "resource_type": "host",
-            "resource_id": host["id"], "aggregation_method": "mean", "granularity": 60,
-            "evaluation_periods": 1, "comparison_operator": "gt", "threshold": 0.0},
+            "metric": ALARM_METRIC, "resource_type": "generic", "resource_id": resource_id,
+            "aggregation_method": "mean", "granularity": 60, "evaluation_periods": 1,
+            "comparison_operator": "gt", "threshold": 0.0},
         "alarm_actions": [f"http://{HOST}:{WEBHOOK_PORT}/alarm"], "repeat_actions": False}))
-    return {"alarm_id": alarm["alarm_id"], "host_resource_id": host["id"]}
+    return {"alarm_id": alarm["alarm_id"]}
 
 
 def write(state_path: Path, config_dir: Path) -> None:
@@ -120,7 +122,8 @@ def write(state_path: Path, config_dir: Path) -> None:
     admin = issue_token("admin", passwords["keystone_admin_password"], "admin")
     identity = create_identity(admin)
     token = issue_token(identity["user"], identity["password"], identity["project"])
-    state = {"identity": identity, **create_metrics(admin, token), **create_alarm(admin)}
+    metrics = create_metrics(admin, token)
+    state = {"identity": identity, **metrics, **create_alarm(token, metrics["resource_id"])}
     state_path.touch(mode=0o600)
     state_path.write_text(json.dumps(state, indent=2))
     print(f"wrote {len(state['counts'])} metrics x {MEASURES} measures, resource "
