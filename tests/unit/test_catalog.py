@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 import yaml
@@ -261,6 +262,22 @@ def test_load_balancer_frontends_name_a_port_and_a_container_with_ports(raw: dic
 def test_frontends_are_templates_of_the_port_and_backend_variables() -> None:
     frontends = catalog_variables(load_catalog())["loadbalancer_frontends"]
     gnocchi = next(f for f in frontends if f["name"] == "gnocchi_api")
+    retried = gnocchi.pop("idempotent_posts")
     assert gnocchi == {"name": "gnocchi_api", "listen_port": "{{ gnocchi_lb_port }}",
                        "backend_port": "{{ gnocchi_api_port }}",
                        "backends": "{{ gnocchi_api_backend_addresses }}"}
+    assert re.match(retried, "/v1/batch/resources/metrics/measures")
+    assert re.match(retried, "/v1/metric/4f8d/measures")
+    assert not re.match(retried, "/v1/metric") and not re.match(retried, "/v1/resource/generic")
+    assert all(f["idempotent_posts"] == "" for f in frontends if f["name"] != "gnocchi_api"), \
+        "keystone and aodh POSTs (tokens, users, alarms) are never resent"
+
+
+def test_idempotent_posts_must_be_a_whole_path_regex(raw: dict) -> None:
+    broken = copy.deepcopy(raw)
+    broken["services"]["gnocchi"]["containers"]["gnocchi-api"]["idempotent_posts"] = "/v1/("
+    with pytest.raises(CatalogError, match="key 'idempotent_posts' is not a regular expression"):
+        parse_catalog(broken)
+    broken["services"]["gnocchi"]["containers"]["gnocchi-api"]["idempotent_posts"] = "/v1/.*"
+    with pytest.raises(CatalogError, match=r"must match whole paths"):
+        parse_catalog(broken)

@@ -80,8 +80,9 @@ def catalog_variables(catalog: Catalog) -> dict[str, Any]:
 def loadbalancer_frontends(catalog: Catalog) -> list[dict[str, str]]:
     """What the load balancer serves, as templates of other variables (both engines resolve
     them after the merge, so a port override or the engine's own backend addresses flow in):
-    [{name, listen_port, backend_port, backends}]. <container>_backend_addresses is every
-    address the container listens on (Ansible: from the inventory; Kubernetes: its Service)."""
+    [{name, listen_port, backend_port, backends, idempotent_posts}]. <container>_backend_addresses
+    is every address the container listens on (Ansible: from the inventory; Kubernetes: its
+    Service); idempotent_posts is the backend's regex of resendable POSTs ("" for none)."""
     frontends: list[dict[str, str]] = []
     for balancer in catalog.containers():
         for listen, backend_name in balancer.frontends.items():
@@ -92,7 +93,8 @@ def loadbalancer_frontends(catalog: Catalog) -> list[dict[str, str]]:
                 "name": stem,
                 "listen_port": "{{ " + port_variable(listen) + " }}",
                 "backend_port": "{{ " + port_variable(next(iter(backend.ports))) + " }}",
-                "backends": "{{ " + stem + "_backend_addresses }}"})
+                "backends": "{{ " + stem + "_backend_addresses }}",
+                "idempotent_posts": backend.idempotent_posts or ""})
     return frontends
 
 
@@ -104,10 +106,7 @@ def backend_containers(catalog: Catalog) -> list[Container]:
 
 def container_enabled(values: Mapping[str, Any], container: Container) -> bool:
     """enable_<container> when set, else the catalog's default: the one enabled rule."""
-    value = values.get(container.enable_variable, container.enabled)
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "yes", "1", "on")
-    return bool(value)
+    return _truthy(values.get(container.enable_variable, container.enabled))
 
 
 def resolve(catalog: Catalog, values: Mapping[str, Any], engine: str | None = None) -> Catalog:
@@ -222,7 +221,9 @@ def keystone_registration(catalog: Catalog, values: Mapping[str, Any]) -> dict[s
 
 def _truthy(value: Any) -> bool:
     """A switch as YAML or a templating engine hands it over (true, "True", "yes")."""
-    return value is True or str(value).strip().lower() in ("true", "yes", "1", "on")
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "1", "on")
+    return bool(value)
 
 
 def log_volumes(catalog: Catalog) -> list[str]:

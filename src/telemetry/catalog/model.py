@@ -81,6 +81,9 @@ class Container:
     log_volumes: bool = False
     # The load balancer's: listen port name -> the container it balances.
     frontends: dict[str, str] = field(default_factory=dict)
+    # A backend's: a regex of the paths whose POSTs store the same result when sent twice, so
+    # a load balancer may resend them to another backend when one fails mid-request.
+    idempotent_posts: str | None = None
 
     @property
     def enable_variable(self) -> str:

@@ -38,7 +38,7 @@ _SERVICE_KEYS = ("group", "enabled", "depends_on", "log_dir", "containers", "dat
                  "keystone")
 _CONTAINER_KEYS = ("image", "user", "command", "ports", "environment", "config_files",
                    "volumes", "network", "healthcheck", "bootstrap", "upgrade", "group",
-                   "enabled", "log_volumes", "frontends")
+                   "enabled", "log_volumes", "frontends", "idempotent_posts")
 _UPGRADE_KEYS = ("drain", "reset_state", "finalize")
 _CONFIG_FILE_KEYS = ("src", "dest", "owner", "perm")
 _HEALTHCHECK_KEYS = ("type", "port", "peer", "path", "protocol")
@@ -271,7 +271,21 @@ def _parse_container(service: str, name: str, spec: Any, group: str, enabled: bo
         upgrade=_parse_upgrade(where, spec.get("upgrade"), volumes),
         log_volumes=_optional(where, spec, "log_volumes", bool, False),
         frontends=_parse_frontends(where, _optional(where, spec, "frontends", dict, {}), ports),
+        idempotent_posts=_parse_regex(where, spec, "idempotent_posts"),
     )
+
+
+def _parse_regex(where: str, spec: dict[str, Any], key: str) -> str | None:
+    pattern = _optional(where, spec, key, str, None)
+    if pattern is None:
+        return None
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise CatalogError(f"{where}: key {key!r} is not a regular expression: {exc}") from exc
+    if not pattern.startswith("^") or not pattern.endswith("$"):
+        raise CatalogError(f"{where}: key {key!r} must match whole paths (^...$), got {pattern!r}")
+    return pattern
 
 
 def _parse_upgrade(where: str, spec: Any, volumes: tuple[str, ...]) -> UpgradeSteps | None:
