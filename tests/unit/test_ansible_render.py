@@ -57,8 +57,8 @@ def test_the_load_balancer_upstream_follows_the_override(rendered: Path) -> None
     nginx = (rendered / "nginx" / "nginx.conf").read_text()
     upstream = re.search(r"upstream gnocchi_api \{(.*?)\}", nginx, re.DOTALL)
     assert upstream is not None
-    assert re.findall(r"server (\S+) ", upstream.group(1)) == ["127.0.0.1:9041",
-                                                                "127.0.0.2:9041"]
+    assert re.findall(r"server (\S+) (?!backup)", upstream.group(1)) == ["127.0.0.1:9041",
+                                                                         "127.0.0.2:9041"]
 
 
 def test_the_keystone_endpoints_follow_the_override(rendered: Path) -> None:

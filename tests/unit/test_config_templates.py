@@ -568,9 +568,11 @@ def test_rabbitmq_conf_and_erlang_cookie() -> None:
 # --- load balancer (seed 003's upstream) ------------------------------------------------------
 
 
-def _upstreams(text: str) -> dict[str, list[str]]:
+def _upstreams(text: str, backup: bool = False) -> dict[str, list[str]]:
+    """Each upstream's servers: the primaries, or with backup=True the never-marked copies."""
     blocks = re.findall(r"upstream (\S+) \{(.*?)\}", text, re.DOTALL)
-    return {name: re.findall(r"^\s*server (\S+?)[ ;]", body, re.MULTILINE)
+    kind = r" backup max_fails=0;" if backup else r"(?! backup)[ ;]"
+    return {name: re.findall(r"^\s*server (\S+?)" + kind, body, re.MULTILINE)
             for name, body in blocks}
 
 
@@ -581,11 +583,20 @@ def test_nginx_upstreams_list_every_backend_and_retry_the_next() -> None:
         "gnocchi_api": ["192.0.2.81:8041", "192.0.2.82:8041"],
         "aodh_api": ["192.0.2.91:8042", "192.0.2.92:8042"],
     }
+    assert _upstreams(text, backup=True) == _upstreams(text), \
+        "every server again as a never-marked backup: no 502 while the others are marked"
     locations = re.findall(r"location / \{(.*?)\}", text, re.DOTALL)
     assert len(locations) == 3
     for location in locations:
         assert "proxy_next_upstream error timeout http_502 http_503;" in location
         assert re.search(r"proxy_next_upstream_tries [2-9];", location)
+    # Only gnocchi's measure writes are resent after reaching a backend (non_idempotent).
+    resent = re.findall(r'location ~ "(\S+)" \{(.*?)\}', text, re.DOTALL)
+    assert [pattern for pattern, _ in resent] == [
+        "^/v1/(metric/[^/]+|resource/[^/]+/[^/]+/metric/[^/]+|batch/metrics|"
+        "batch/resources/metrics)/measures$"]
+    assert "http_503 non_idempotent;" in resent[0][1]
+    assert text.count("non_idempotent") == 1
     listens = re.findall(r"^\s*listen \S+:(\d+);$", text, re.MULTILINE)
     assert listens == ["15000", "18041", "18042"]
     assert text.count("{") == text.count("}")

@@ -146,5 +146,5 @@ def test_the_service_role_feature_gives_the_service_users_service_instead_of_adm
     assert {tuple(u["roles"]) for u in keystone_registration(catalog, values)["users"]} == {
         ("admin",)}
     values["enable_keystone_service_role"] = True
-    assert {tuple(u["roles"]) for u in keystone_registration(catalog, values)["users"]} == {
-        ("service",)}
+    roles = {u["name"]: u["roles"] for u in keystone_registration(catalog, values)["users"]}
+    assert roles == {"gnocchi": ["service"], "aodh": ["service"], "ceilometer": ["admin"]}

@@ -199,9 +199,9 @@ def database_spec(service: Service, values: Mapping[str, Any]) -> list[dict[str,
 
 def keystone_registration(catalog: Catalog, values: Mapping[str, Any]) -> dict[str, Any]:
     """Every service's keystone user (admin on project service, or with the 2025.1 feature
-    keystone_service_role the `service` role instead) and catalog entry, with the endpoints
-    of <service>_public_url and <service>_internal_url."""
-    roles = ["service"] if _truthy(values.get("enable_keystone_service_role")) else ["admin"]
+    keystone_service_role the `service` role instead unless its entry needs_admin) and catalog
+    entry, with the endpoints of <service>_public_url and <service>_internal_url."""
+    service_role = _truthy(values.get("enable_keystone_service_role"))
     users: list[dict[str, Any]] = []
     services: list[dict[str, Any]] = []
     for name in service_order(catalog):
@@ -209,7 +209,9 @@ def keystone_registration(catalog: Catalog, values: Mapping[str, Any]) -> dict[s
         if keystone is None:
             continue
         users.append({"name": str(values[f"{name}_keystone_user"]),
-                      "password": str(values[f"{name}_keystone_password"]), "roles": roles})
+                      "password": str(values[f"{name}_keystone_password"]),
+                      "roles": ["service"] if service_role and not keystone.needs_admin
+                      else ["admin"]})
         if keystone.type:
             internal = str(values[f"{name}_internal_url"])
             services.append({"name": name, "type": keystone.type,

@@ -103,6 +103,8 @@ class Keystone:
     user: str
     type: str | None = None
     description: str = ""
+    # Keeps `admin` even with the keystone_service_role feature (the reason is in services.yml).
+    needs_admin: bool = False
 
 
 @dataclass(frozen=True)

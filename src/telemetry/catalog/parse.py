@@ -42,7 +42,7 @@ _CONTAINER_KEYS = ("image", "user", "command", "ports", "environment", "config_f
 _UPGRADE_KEYS = ("drain", "reset_state", "finalize")
 _CONFIG_FILE_KEYS = ("src", "dest", "owner", "perm")
 _HEALTHCHECK_KEYS = ("type", "port", "peer", "path", "protocol")
-_KEYSTONE_KEYS = ("user", "type", "description")
+_KEYSTONE_KEYS = ("user", "type", "description", "needs_admin")
 
 
 class CatalogError(BadInput):
@@ -237,7 +237,8 @@ def _parse_keystone(where: str, spec: Any) -> Keystone | None:
     check_known_keys(where, spec, _KEYSTONE_KEYS, CatalogError)
     return Keystone(user=_require(where, spec, "user", str),
                     type=_optional(where, spec, "type", str, None),
-                    description=_optional(where, spec, "description", str, ""))
+                    description=_optional(where, spec, "description", str, ""),
+                    needs_admin=_optional(where, spec, "needs_admin", bool, False))
 
 
 def _parse_container(service: str, name: str, spec: Any, group: str, enabled: bool,
