@@ -120,16 +120,20 @@ def test_the_zed_alarm_evaluates_and_fires_its_webhook(state: dict[str, Any], us
     assert status == 200, alarm
     assert alarm["alarm_actions"] == [f"http://{HOST}:{WEBHOOK_PORT}/alarm"]
     # Back to `ok` by its owner, then a fresh breach: the 2025.1 evaluator must see it and the
-    # 2025.1 notifier call the webhook registered on Zed.
+    # 2025.1 notifier call the webhook registered on Zed. (The evaluator may pass through
+    # `insufficient data` before the measure lands; the webhook only listens from here on,
+    # so any `alarm` notice it gets was sent after the upgrade.)
     status, _, reply = request(f"{alarm_url}/state", user_token, "ok", method="PUT")
     assert status == 200, reply
     feed_alarm_metric(user_token, state)
     notice = wait_for("the webhook notification from the 2025.1 notifier", lambda: [
         n for n in webhook if n.get("alarm_id") == state["alarm_id"]
         and n.get("current") == "alarm"])
-    assert notice[0]["previous"] == "ok"
+    assert notice[0]["previous"] in ("ok", "insufficient data"), notice
     _, _, history = request(f"{alarm_url}/history", user_token)
-    assert any(h["type"] == "state transition" for h in history), history
+    transitions = [json.loads(h["detail"]).get("state") for h in history
+                   if h["type"] == "state transition"]
+    assert "alarm" in transitions, history
 
 
 def test_a_second_upgrade_check_plans_nothing_and_a_downgrade_is_refused(host) -> None:
