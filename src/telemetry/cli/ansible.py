@@ -26,13 +26,7 @@ from telemetry.common.yaml_files import load_mapping
 from telemetry.deploy.ansible_tools import ansible_tool
 from telemetry.deploy.prechecks import run_prechecks
 from telemetry.deploy.stack import catalog_volumes, deployed_containers
-from telemetry.deploy.upgrade import (
-    format_plan,
-    release_problem,
-    running_containers,
-    upgrade_plan,
-    wanted_image_ids,
-)
+from telemetry.deploy.upgrade import format_plan, host_release
 from telemetry.paths import passwords_template, project_root
 
 PROG = "telemetry-ansible"
@@ -208,16 +202,13 @@ def upgrade_check(args: argparse.Namespace) -> int:
     catalog = load_catalog()
     overrides = load_mapping(args.configdir / "globals.yml") \
         if (args.configdir / "globals.yml").exists() else {}
-    target = catalog.release(overrides.get("telemetry_base_release"))
-    client = connect(args.engine_url, timeout=120)
-    running = running_containers(client, catalog)
-    problem = release_problem(catalog, running, target, upgrading=True)
-    if problem:
-        print(f"{PROG} upgrade: refused: {problem}", file=sys.stderr)
+    state = host_release(connect(args.engine_url, timeout=120), catalog,
+                         catalog.release(overrides.get("telemetry_base_release")), upgrading=True)
+    if state.plan is None:
+        print(f"{PROG} upgrade: refused: {state.problem}", file=sys.stderr)
         return 1
-    plan = upgrade_plan(catalog, running, target, wanted_image_ids(client, running, target))
-    print(format_plan(plan))
-    return 1 if plan.missing_images else 0
+    print(format_plan(state.plan))
+    return 1 if state.plan.missing_images else 0
 
 
 def run(args: argparse.Namespace) -> int:

@@ -22,12 +22,7 @@ from telemetry.catalog import (
 from telemetry.common.engine import EngineUnreachable, connect
 from telemetry.deploy.ansible_tools import ansible_tool
 from telemetry.deploy.stack import deployed_containers
-from telemetry.deploy.upgrade import (
-    release_problem,
-    running_containers,
-    upgrade_plan,
-    wanted_image_ids,
-)
+from telemetry.deploy.upgrade import host_release
 from telemetry.paths import project_root
 
 MIN_MEMORY_GIB = 4
@@ -160,15 +155,14 @@ def check_release(client: object, overrides: dict, upgrading: bool) -> list[Resu
     release = overrides.get("telemetry_base_release")
     if release is not None and release not in catalog.releases:
         return []  # check_globals names the unknown release
-    target = catalog.release(release)
-    running = running_containers(client, catalog)
-    problem = release_problem(catalog, running, target, upgrading)
-    results = [Result("release", problem is None, problem or (
+    state = host_release(client, catalog, catalog.release(release), upgrading)
+    target = state.target
+    results = [Result("release", state.problem is None, state.problem or (
         f"{target.openstack} ({target.name}); "
-        + (f"{len(running)} containers deployed" if running else "nothing deployed yet")))]
-    if upgrading and problem is None:
-        plan = upgrade_plan(catalog, running, target, wanted_image_ids(client, running, target))
-        missing = ", ".join(plan.missing_images)
+        + (f"{len(state.running)} containers deployed" if state.running
+           else "nothing deployed yet")))]
+    if state.plan is not None:
+        missing = ", ".join(state.plan.missing_images)
         results.append(Result("images", not missing, (
             f"missing here: {missing}: build them with telemetry-build --base-release "
             f"{target.name} (or load them)") if missing else f"every {target.tag} image present"))

@@ -49,6 +49,27 @@ class UpgradePlan:
     missing_images: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class HostRelease:
+    """This host's containers against the wanted release: the prechecks' and
+    `upgrade --check`'s one reading of the engine."""
+    target: Release
+    running: tuple[RunningContainer, ...]
+    problem: str | None   # why the action must not run (release_problem), or None
+    plan: UpgradePlan | None  # when upgrading and nothing refuses it
+
+
+def host_release(client: Any, catalog: Catalog, target: Release,
+                 upgrading: bool) -> HostRelease:
+    """Read the running containers, apply the release rule and, for an upgrade it allows,
+    plan it (the wanted images looked up on this host)."""
+    running = running_containers(client, catalog)
+    problem = release_problem(catalog, running, target, upgrading)
+    plan = upgrade_plan(catalog, running, target, wanted_image_ids(client, running, target)) \
+        if upgrading and problem is None else None
+    return HostRelease(target=target, running=tuple(running), problem=problem, plan=plan)
+
+
 def running_containers(client: Any, catalog: Catalog) -> list[RunningContainer]:
     """This host's telemetry containers, dependencies first, with their images' release."""
     by_openstack = {release.openstack: release for release in catalog.releases.values()}
