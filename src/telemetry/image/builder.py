@@ -233,7 +233,7 @@ class Builder:
         (context / "Dockerfile").write_text(f"FROM scratch\nADD {tarball.name} /\n"
                                             f'CMD ["/bin/bash"]\n')
         try:
-            self._stream_build(context, reference, log)
+            self._stream_build(context, reference, log, forced=False)
         finally:
             tarball.unlink(missing_ok=True)
 
