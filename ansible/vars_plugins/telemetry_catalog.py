@@ -1,7 +1,8 @@
 """Vars plugin: the defaults the service catalog derives, for group `all`.
 
 Every `<port>_port`, `<db>_database_name`/`_user`, `<service>_keystone_user`,
-`enable_<container>`, `logrotate_log_paths` and `telemetry_service_order` comes from
+`enable_<container>`, `logrotate_log_paths`, `telemetry_service_order`, the load balancer's
+`<container>_backend_addresses` and the client addresses (`mariadb_address`, ...) come from
 src/telemetry/catalog/services.yml through telemetry.catalog.catalog_variables (the same
 function telemetry-k8s layers first), so group_vars never copies them. As group `all` variables
 they sit below group_vars/, globals.yml (include_vars) and -e: one override changes the value
@@ -49,7 +50,25 @@ def _catalog_variables() -> dict[str, Any]:
         values[f"{container.variable_stem}_backend_addresses"] = (
             "{{ hostvars | telemetry_instance_addresses(groups['" + container.group + "'], '"
             + container.name + "') }}")
+    values.update(_client_addresses(catalog))
     return _trusted(values)
+
+
+def _client_addresses(catalog: Any) -> dict[str, str]:
+    """Where clients reach each service with a `reached_at`: its group's first host
+    (<service>_address) or all of them (<service>_addresses), by api_interface_address."""
+    values = {}
+    for service in catalog.services.values():
+        if service.reached_at is None:
+            continue
+        container = next(iter(service.containers))
+        addresses = ("hostvars | telemetry_instance_addresses(groups['" + service.group
+                     + "'] | default([]), '" + container + "')")
+        if service.reached_at == "first":
+            values[f"{service.name}_address"] = "{{ (" + addresses + ") | first }}"
+        else:
+            values[f"{service.name}_addresses"] = "{{ " + addresses + " }}"
+    return values
 
 
 def _trusted(value: Any) -> Any:

@@ -14,8 +14,12 @@ lookup = load_ansible_file("lookup_plugins/telemetry_catalog.py", "telemetry_cat
 HOSTVARS = {"control01": {"api_interface_address": "10.0.0.11"},
             "control02": {"api_interface_address": "10.0.0.12",
                           "gnocchi_api_instances": ["10.0.0.12", "10.0.0.13"]}}
-GROUPS = {"all": ["control01", "control02", "compute01"], "control": ["control01", "control02"],
-          "compute": ["compute01"]}
+CONTROL = ["control01", "control02"]
+# The inventory's role groups, and every catalog group on the control hosts (as
+# ansible/inventory/service-groups places them).
+GROUPS = {"all": [*CONTROL, "compute01"], "control": CONTROL, "compute": ["compute01"],
+          **{c.group: CONTROL for c in load_catalog().containers()
+             if c.group not in ("all", "compute", "loadbalancer")}}
 
 
 def _host_values(host: str, **overrides: Any) -> dict[str, Any]:
@@ -36,6 +40,17 @@ def test_a_second_instance_gets_its_own_name_and_address_and_no_bootstrap() -> N
     assert [(c["name"], c["listen_address"], c["first_instance"]) for c in expanded] == [
         ("gnocchi-api", "10.0.0.12", True), ("gnocchi-api-2", "10.0.0.13", False),
         ("gnocchi-metricd", "10.0.0.12", True)]
+
+
+def test_an_agent_moved_to_its_own_host_leaves_the_api_hosts() -> None:
+    groups = {**GROUPS, "gnocchi-metricd": ["agents01"], "all": [*GROUPS["all"], "agents01"]}
+    catalog = load_catalog()
+    api_host = lookup._host_containers(catalog, "gnocchi", _host_values("control01",
+                                                                        groups=groups))
+    agent_host = lookup._host_containers(catalog, "gnocchi", _host_values("agents01",
+                                                                          groups=groups))
+    assert [c["name"] for c in api_host] == ["gnocchi-api"]
+    assert [c["name"] for c in agent_host] == ["gnocchi-metricd"]
 
 
 def test_containers_follow_placement_and_switches() -> None:

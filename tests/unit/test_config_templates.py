@@ -117,7 +117,8 @@ def _lookup(plugin: str, *terms: str) -> Any:
 
 # The all-in-one inventory as Ansible shows it to group variables (groups, hostvars).
 ALL_IN_ONE = {"groups": {group: ["localhost"] for group in
-                         ("all", "control", "compute", "monitoring", "loadbalancer")},
+                         ("all", "control", "compute", "monitoring", "loadbalancer",
+                          *(c.group for c in load_catalog().containers()))},
               "hostvars": {"localhost": {"api_interface_address": "127.0.0.1",
                                          "gnocchi_api_instances": ["127.0.0.1", "127.0.0.2"]}}}
 
@@ -147,6 +148,11 @@ def _resolve(variables: dict[str, Any]) -> dict[str, Any]:
         reference = re.fullmatch(r"\{\{\s*(\w+)\s*\}\}", value) if isinstance(value, str) else None
         if reference and reference.group(1) in variables:
             return variables[reference.group(1)]  # "{{ x }}" is x itself, a list stays a list
+        expression = re.fullmatch(r"\{\{(.*)\}\}", value, re.S) if isinstance(value, str) \
+            else None
+        if expression and "{{" not in expression.group(1):
+            # One expression: its native value, as Ansible's templating gives (a list).
+            return _ansible_environment().compile_expression(expression.group(1))(**variables)
         if isinstance(value, str) and "{{" in value:
             return _compiled(value).render(**variables)
         if isinstance(value, dict):

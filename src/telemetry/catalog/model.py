@@ -119,6 +119,8 @@ class Service:
     log_dir: str | None = None
     databases: tuple[str, ...] = ()
     keystone: Keystone | None = None
+    # Where the Ansible engine's clients reach it: the first host of its group, or every one.
+    reached_at: str | None = None
 
     @property
     def logs_volume(self) -> str | None:

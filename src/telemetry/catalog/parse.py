@@ -34,8 +34,8 @@ _TOP_KEYS = ("releases", "default_release", "users", "images", "profiles", "serv
 _RELEASE_KEYS = ("openstack", "upgrade_from", "features")
 _USER_KEYS = ("uid", "home")
 _IMAGE_KEYS = ("parent", "project_source", "extra_context")
-_SERVICE_KEYS = ("group", "enabled", "depends_on", "log_dir", "containers", "databases",
-                 "keystone")
+_SERVICE_KEYS = ("group", "reached_at", "enabled", "depends_on", "log_dir", "containers",
+                 "databases", "keystone")
 _CONTAINER_KEYS = ("image", "user", "command", "ports", "environment", "config_files",
                    "volumes", "network", "healthcheck", "bootstrap", "upgrade", "group",
                    "enabled", "log_volumes", "frontends", "idempotent_posts")
@@ -224,7 +224,11 @@ def _parse_service(name: str, spec: Any, images: dict[str, Image],
         if not _PORT_NAME_RE.match(database):
             raise CatalogError(f"{where}: key 'databases' entry {database!r} must match "
                                f"{_PORT_NAME_RE.pattern} (it names variables)")
-    return Service(name=name, group=group, enabled=enabled,
+    reached_at = _optional(where, spec, "reached_at", str, None)
+    if reached_at not in (None, "first", "every"):
+        raise CatalogError(f"{where}: key 'reached_at' must be first or every, got "
+                           f"{reached_at!r}")
+    return Service(name=name, group=group, enabled=enabled, reached_at=reached_at,
                    depends_on=_string_list(where, spec, "depends_on"),
                    containers=containers, log_dir=log_dir, databases=databases,
                    keystone=_parse_keystone(where, spec.get("keystone")))
