@@ -471,9 +471,9 @@ def inspect_image(client: docker.DockerClient, reference: str) -> dict[str, Any]
     try:
         return client.api.inspect_image(reference)
     except docker.errors.ImageNotFound as err:
-        raise ModuleError(f"image {reference} is not present on the host; build it "
-                          "(telemetry-build) or load/pull it there first: this module never "
-                          "pulls") from err
+        raise ModuleError(f"image {reference} is not on this host: run telemetry-ansible pull "
+                          "(it fetches each host's images from telemetry_registry), or build it "
+                          "here with telemetry-build; deploy never pulls nor builds") from err
 
 
 def inspect_container(client: docker.DockerClient, name: str) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@
         healthcheck and command resolved from the variables (gnocchi_api_port...)
     lookup('telemetry_catalog', 'gnocchi', kind='databases')   [{name, user, password}]
     lookup('telemetry_catalog', kind='keystone')         the keystone registration spec
+    lookup('telemetry_catalog', kind='volumes')          the named volumes of every container
 
 The logic is telemetry.catalog's (shared with telemetry-k8s); this plugin only hands it the
 variables. A catalog error stops the play with the loader's message naming entry and key.
@@ -32,14 +33,15 @@ options:
     description: service names (none for the whole catalog)
     required: false
   kind:
-    description: raw (as written), containers, databases or keystone
+    description: raw (as written), containers, databases, keystone or volumes
     default: raw
 """
-KINDS = ("raw", "containers", "databases", "keystone")
+KINDS = ("raw", "containers", "databases", "keystone", "volumes")
 
 try:
     import telemetry.catalog as catalog_lib
     from telemetry.deploy.instances import host_instance_addresses
+    from telemetry.deploy.stack import catalog_volumes
 except ImportError as exc:  # reported when the lookup runs, with what to do
     catalog_lib = None
     IMPORT_ERROR: ImportError | None = exc
@@ -87,6 +89,8 @@ class LookupModule(LookupBase):
                 raise AnsibleError(f"unknown services {unknown}; known: "
                                    f"{', '.join(catalog.services)}")
             values = _Variables(self._templar, variables or {})
+            if kind == "volumes":
+                return [catalog_volumes(catalog)]
             if kind == "keystone":
                 return [catalog_lib.keystone_registration(catalog, values)]
             if kind == "databases":

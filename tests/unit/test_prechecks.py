@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import socket
+import time
 from pathlib import Path
 
-from telemetry.catalog import load_catalog
-from telemetry.deploy.prechecks import busy_ports, check_globals, check_passwords
-from tests.conftest import ROOT
+from telemetry.deploy.prechecks import check_globals, check_passwords
+from tests.conftest import ROOT, load_ansible_file
 
 
 def test_malformed_globals_fail_naming_the_file(tmp_path: Path) -> None:
@@ -47,11 +46,27 @@ def test_a_missing_password_fails_naming_the_key(tmp_path: Path) -> None:
 
 
 def test_a_port_held_by_another_process_is_named_with_its_container() -> None:
-    memcached = load_catalog().services["memcached"].containers["memcached"]
+    """The host check (ansible/library/telemetry_host_checks.py) against a real listener."""
+    host_checks = load_ansible_file("library/telemetry_host_checks.py", "telemetry_host_checks")
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         taken = holder.getsockname()[1]
-        container = dataclasses.replace(memcached, ports={"memcache": taken})
-        assert busy_ports([container], ours=set()) == [f"{taken} (memcached)"]
-        assert busy_ports([container], ours={"memcached"}) == []
+        ports = [{"port": taken, "container": "memcached"}]
+        busy = host_checks.check_ports(["127.0.0.1"], ports, set(), host_checks.tcp_open)
+        assert not busy.ok and f"{taken} (memcached)" in busy.detail
+        assert host_checks.check_ports(["127.0.0.1"], ports, {"memcached"},
+                                       host_checks.tcp_open).ok
+
+
+def test_an_unreachable_peer_and_a_clock_behind_are_named() -> None:
+    host_checks = load_ansible_file("library/telemetry_host_checks.py", "telemetry_host_checks")
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert host_checks.check_peers(["127.0.0.1"], port, host_checks.tcp_open).ok
+    peers = host_checks.check_peers(["127.0.0.1"], port, host_checks.tcp_open)
+    assert not peers.ok and "127.0.0.1" in peers.detail
+    assert not host_checks.check_clock(time.time() + 60, 2).ok
+    assert host_checks.check_clock(time.time(), 2).ok

@@ -1,18 +1,19 @@
 """telemetry-ansible: deploy and operate the telemetry stack, like kolla-ansible.
 
-Playbook actions (deploy, genconfig, reconfigure, upgrade) run ansible/deploy.yml with the
-operator's config dir; check, stop and destroy act on this host's containers through the
-engine's API, in the catalog's dependency order.
+Every action runs a playbook over the inventory's hosts (--limit narrows them): deploy,
+genconfig, reconfigure and upgrade run ansible/deploy.yml; pull, check, stop, destroy and the
+host half of prechecks run ansible/day2.yml. prechecks also checks, here, the inventory,
+globals.yml, passwords.yml and the release of what this machine's engine runs.
 
-Exit codes: 0 done; 1 the action failed (a playbook failed, a container is unhealthy);
-2 bad input (missing config dir or passwords, a refused destroy); 3 no engine reachable.
+Exit codes: 0 done; 1 the action failed (a playbook failed, a container is unhealthy, a
+precheck failed); 2 bad input (missing config dir or passwords, a refused destroy); 3 no engine
+reachable.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -21,19 +22,17 @@ from pathlib import Path
 from telemetry.catalog import load_catalog
 from telemetry.common.engine import DEFAULT_ENGINE_URL, connect
 from telemetry.common.errors import BadInput, run_cli
-from telemetry.common.health import check_container
 from telemetry.common.yaml_files import load_mapping
 from telemetry.deploy.ansible_tools import ansible_tool
 from telemetry.deploy.prechecks import run_prechecks
-from telemetry.deploy.stack import catalog_volumes, deployed_containers
 from telemetry.deploy.upgrade import format_plan, host_release
 from telemetry.paths import passwords_template, project_root
 
 PROG = "telemetry-ansible"
-# ansible/group_vars/all/deploy.yml's node_config_directory default.
-NODE_CONFIG_DIRECTORY = Path("/etc/telemetry/containers")
 PLAYBOOK_ACTIONS = {"deploy": "deploy", "genconfig": "genconfig",
                     "reconfigure": "reconfigure", "upgrade": "upgrade"}
+# Actions of ansible/day2.yml; they need no passwords.yml (prechecks reports it missing).
+DAY2_ACTIONS = ("pull", "check", "stop", "destroy")
 DESCRIPTION = """Deploy and operate the telemetry stack (aodh, ceilometer, gnocchi and friends).
 
 first deployment, all-in-one:
@@ -42,16 +41,25 @@ first deployment, all-in-one:
   telemetry-ansible deploy
   telemetry-ansible check
 
-actions:
+several hosts (the README's "Multinode"; tools/rig.sh makes test hosts on one machine):
+  telemetry-build --registry REGISTRY:5000 --push
+  telemetry-ansible -i INVENTORY pull       # every host fetches its images
+  telemetry-ansible -i INVENTORY prechecks
+  telemetry-ansible -i INVENTORY deploy
+  telemetry-ansible -i INVENTORY reconfigure --serial 1   # one host of a group at a time
+
+actions (each on every host of the inventory; --limit HOSTS narrows them):
   deploy       deploy or update every service; only containers whose config, image or
                settings changed are recreated, and the reason is printed. Runs the
                prechecks first and changes nothing when one fails (--skip-prechecks)
-  prechecks    engine reachable, ports free, inventory/globals valid, passwords set, memory, disk
+  prechecks    here: inventory, globals.yml, passwords.yml, the release of what runs; on each
+               host: engine, ports free, memory, disk, clock, reaches the other hosts
+  pull         each host pulls the images of what it runs from telemetry_registry
   genconfig    render every config file into /etc/telemetry/containers, start nothing
   reconfigure  same as deploy (kept for kolla-ansible muscle memory)
-  check        run every container's healthcheck; table of state, health, restarts
-  stop         stop the containers, dependents first
-  destroy      remove the containers (and with --include-volumes their data)
+  check        each host runs its containers' healthchecks; table of state, health, restarts
+  stop         each host stops its containers, dependents first
+  destroy      each host removes its containers (and with --include-volumes their data)
   upgrade      move to telemetry_base_release's OpenStack release (e.g. Zed -> 2025.1), service
                by service in dependency order: new images, database migrations, then the
                new containers; rabbitmq is drained and starts empty, mariadb-upgrade runs.
@@ -68,14 +76,16 @@ upgrading from Zed (Debian 12) to 2025.1 (Debian 13):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=[*PLAYBOOK_ACTIONS, "prechecks", "check", "stop",
-                                           "destroy"])
+    parser.add_argument("action", choices=[*PLAYBOOK_ACTIONS, "prechecks", *DAY2_ACTIONS])
     parser.add_argument("-i", "--inventory", type=Path,
                         help="Ansible inventory (default: ansible/inventory/all-in-one)")
     parser.add_argument("--configdir", type=Path, default=Path("/etc/telemetry"),
                         help="globals.yml and passwords.yml (default /etc/telemetry)")
     parser.add_argument("-t", "--tags", help="only these services (Ansible tags), e.g. gnocchi")
-    parser.add_argument("--limit", help="only these hosts")
+    parser.add_argument("--limit", help="only these hosts (an Ansible pattern: api01,lb01)")
+    parser.add_argument("--serial", help="deploy, reconfigure, upgrade: this many hosts (or "
+                        "a percentage) at a time, as Kolla-Ansible's kolla_serial; for a "
+                        "deployment that runs already")
     parser.add_argument("-e", "--extra-vars", action="append", default=[],
                         help="extra variables for ansible-playbook (repeatable)")
     parser.add_argument("--check", action="store_true",
@@ -84,32 +94,48 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--diff", action="store_true", help="show changes to config files")
     parser.add_argument("-v", "--verbose", action="count", default=0)
     parser.add_argument("--engine-url", default=DEFAULT_ENGINE_URL,
-                        help="the container engine's Docker API on this host")
+                        help="the container engine's Docker API on this host (prechecks' "
+                             "release check; the hosts' is telemetry_engine_url)")
     parser.add_argument("--yes-i-really-really-mean-it", action="store_true",
                         help="required by destroy")
     parser.add_argument("--skip-prechecks", action="store_true",
                         help="deploy/reconfigure/upgrade/genconfig without running prechecks")
     parser.add_argument("--include-volumes", action="store_true",
                         help="destroy also removes the named volumes (databases, metrics)")
+    parser.add_argument("--forks", type=int,
+                        help="hosts Ansible works on in parallel (ansible-playbook --forks)")
     return parser
 
 
-def playbook_command(args: argparse.Namespace) -> list[str]:
-    root = project_root()
-    inventory = args.inventory or root / "ansible" / "inventory" / "all-in-one"
+def inventory_path(args: argparse.Namespace) -> Path:
+    inventory = args.inventory or project_root() / "ansible" / "inventory" / "all-in-one"
     if not inventory.exists():
         raise BadInput(f"inventory {inventory} does not exist")
-    if not (args.configdir / "passwords.yml").is_file():
+    return inventory
+
+
+def playbook_command(args: argparse.Namespace, action: str | None = None) -> list[str]:
+    """ansible-playbook for an action: deploy.yml for the deploy actions, day2.yml else."""
+    action = action or args.action
+    root = project_root()
+    playbook = "deploy.yml" if action in PLAYBOOK_ACTIONS else "day2.yml"
+    if action in PLAYBOOK_ACTIONS and not (args.configdir / "passwords.yml").is_file():
         raise BadInput(f"{args.configdir}/passwords.yml does not exist: copy "
                        f"{passwords_template()} there and run telemetry-genpwd -p "
                        f"{args.configdir}/passwords.yml")
-    command = [ansible_tool("ansible-playbook"), "-i", str(inventory),
-               str(root / "ansible" / "deploy.yml"), "-e", f"telemetry_config_dir={args.configdir}",
-               "-e", f"telemetry_action={PLAYBOOK_ACTIONS[args.action]}"]
+    command = [ansible_tool("ansible-playbook"), "-i", str(inventory_path(args)),
+               str(root / "ansible" / playbook), "-e", f"telemetry_config_dir={args.configdir}",
+               "-e", f"telemetry_action={PLAYBOOK_ACTIONS.get(action, action)}"]
     if args.tags:
         command += ["--tags", args.tags]
     if args.limit:
         command += ["--limit", args.limit]
+    if args.serial:
+        command += ["-e", f"telemetry_serial={args.serial}"]
+    if args.forks:
+        command += ["--forks", str(args.forks)]
+    if action == "destroy" and args.include_volumes:
+        command += ["-e", "telemetry_destroy_volumes=true"]
     for extra in args.extra_vars:
         command += ["-e", extra]
     if args.check:
@@ -121,68 +147,36 @@ def playbook_command(args: argparse.Namespace) -> list[str]:
     return command
 
 
-def run_playbook(args: argparse.Namespace) -> int:
-    command = playbook_command(args)
-    print(f"telemetry-ansible {args.action}: {' '.join(command)}", flush=True)
+def run_playbook(args: argparse.Namespace, action: str | None = None) -> int:
+    action = action or args.action
+    command = playbook_command(args, action)
+    print(f"{PROG} {action}: {' '.join(command)}", flush=True)
     started = time.monotonic()
-    env = {**os.environ, "ANSIBLE_FORCE_COLOR": os.environ.get("ANSIBLE_FORCE_COLOR", "0")}
+    env = {**os.environ, "ANSIBLE_FORCE_COLOR": os.environ.get("ANSIBLE_FORCE_COLOR", "0"),
+           # The catalog's groups are named like its containers (gnocchi-metricd).
+           "ANSIBLE_TRANSFORM_INVALID_GROUP_CHARS": "ignore"}
     code = subprocess.call(command, env=env)
     verdict = "done" if code == 0 else f"FAILED (ansible-playbook exit {code})"
-    print(f"telemetry-ansible {args.action}: {verdict} in {time.monotonic() - started:.0f}s")
+    print(f"{PROG} {action}: {verdict} in {time.monotonic() - started:.0f}s")
     return 0 if code == 0 else 1
-
-
-def check(args: argparse.Namespace) -> int:
-    client = connect(args.engine_url, timeout=120)
-    deployed = deployed_containers(client, load_catalog())
-    if not deployed:
-        print("no telemetry containers on this host: run telemetry-ansible deploy")
-        return 1
-    print(f"{'container':<26} {'service':<14} {'state':<10} {'health':<10} {'restarts':>8}  detail")
-    unhealthy = 0
-    for item in deployed:
-        health = check_container(item.container)
-        unhealthy += health.health not in ("healthy", "none")
-        print(f"{health.name:<26} {item.service:<14} {health.state:<10} {health.health:<10} "
-              f"{health.restarts:>8}  {health.detail[:60]}")
-    print(f"{len(deployed) - unhealthy} of {len(deployed)} containers healthy")
-    return 1 if unhealthy else 0
-
-
-def stop(args: argparse.Namespace) -> int:
-    client = connect(args.engine_url, timeout=120)
-    # Dependents first: metricd and the evaluator hang for 15 s if their backends go first.
-    for item in reversed(deployed_containers(client, load_catalog())):
-        started = time.monotonic()
-        item.container.stop(timeout=30)
-        print(f"stopped {item.container.name} ({time.monotonic() - started:.1f}s)")
-    return 0
 
 
 def destroy(args: argparse.Namespace) -> int:
     if not args.yes_i_really_really_mean_it:
-        raise BadInput("destroy removes every telemetry container on this host; pass "
-                       "--yes-i-really-really-mean-it to confirm (add --include-volumes to "
-                       "delete their data too)")
-    catalog = load_catalog()
-    client = connect(args.engine_url, timeout=120)
-    for item in reversed(deployed_containers(client, catalog)):
-        item.container.remove(force=True)
-        print(f"removed container {item.container.name}")
-    # The rendered configs and the applied bootstrap specs describe what was destroyed.
-    if NODE_CONFIG_DIRECTORY.is_dir():
-        shutil.rmtree(NODE_CONFIG_DIRECTORY)
-        print(f"removed {NODE_CONFIG_DIRECTORY}")
-    if args.include_volumes:
-        for name in catalog_volumes(catalog):
-            volume = next(iter(client.volumes.list(filters={"name": f"^{name}$"})), None)
-            if volume is not None:
-                volume.remove(force=True)
-                print(f"removed volume {name}")
-    else:
-        print(f"kept named volumes {', '.join(catalog_volumes(catalog))} "
-              f"(--include-volumes removes them)")
-    return 0
+        raise BadInput("destroy removes every telemetry container on the inventory's hosts; "
+                       "pass --yes-i-really-really-mean-it to confirm (add --include-volumes "
+                       "to delete their data too)")
+    return run_playbook(args)
+
+
+def prechecks(args: argparse.Namespace, upgrading: bool = False) -> int:
+    """The controller's checks, then each host's (day2.yml); 0 when all pass."""
+    here = run_prechecks(args.configdir, inventory_path(args), args.engine_url, upgrading)
+    hosts = run_playbook(args, "prechecks")
+    if here or hosts:
+        print(f"{PROG} prechecks: failed" + (" here (above)" if here else "")
+              + (" on hosts (the play's failed tasks)" if hosts else ""), file=sys.stderr)
+    return 1 if here or hosts else 0
 
 
 def check_inputs(args: argparse.Namespace) -> None:
@@ -216,16 +210,17 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "upgrade" and args.check:
         return upgrade_check(args)
     if args.action in PLAYBOOK_ACTIONS:
-        if not (args.skip_prechecks or args.check) and run_prechecks(
-                args.configdir, args.inventory, args.engine_url,
-                upgrading=args.action == "upgrade") != 0:
+        if not (args.skip_prechecks or args.check) and prechecks(
+                args, upgrading=args.action == "upgrade") != 0:
             print(f"{PROG} {args.action}: refused, nothing was changed: fix what the "
                   "prechecks above name (or pass --skip-prechecks)", file=sys.stderr)
             return 1
         return run_playbook(args)
     if args.action == "prechecks":
-        return run_prechecks(args.configdir, args.inventory, args.engine_url)
-    return {"check": check, "stop": stop, "destroy": destroy}[args.action](args)
+        return prechecks(args)
+    if args.action == "destroy":
+        return destroy(args)
+    return run_playbook(args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,10 +1,10 @@
-"""telemetry-ansible prechecks: what must hold on this host before a deploy can succeed."""
+"""telemetry-ansible prechecks, the controller's half: inventory, globals.yml, passwords.yml and
+the release of what this machine's engine runs. Each host's half (engine, ports, memory, disk,
+clock, peers) is ansible/library/telemetry_host_checks.py, run by ansible/day2.yml."""
 
 from __future__ import annotations
 
 import json
-import shutil
-import socket
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,13 +21,8 @@ from telemetry.catalog import (
 )
 from telemetry.common.engine import EngineUnreachable, connect
 from telemetry.deploy.ansible_tools import ansible_tool
-from telemetry.deploy.stack import deployed_containers
 from telemetry.deploy.upgrade import host_release
 from telemetry.paths import project_root
-
-MIN_MEMORY_GIB = 4
-MIN_DISK_GIB = 10
-CONTAINER_STORAGE = Path("/var/lib/containers")
 
 
 @dataclass(frozen=True)
@@ -138,14 +133,16 @@ def check_inventory(inventory: Path) -> Result:
     return Result("inventory", True, f"{inventory}")
 
 
-def check_engine_and_ports(engine_url: str, overrides: dict,
-                           upgrading: bool = False) -> list[Result]:
+def check_engine_release(engine_url: str, overrides: dict,
+                         upgrading: bool = False) -> list[Result]:
+    """The release rule against this machine's engine (the all-in-one host). Without an
+    engine here there is nothing to hold the release against."""
     try:
         client = connect(engine_url, timeout=30)
-    except EngineUnreachable as exc:
-        return [Result("engine", False, str(exc).splitlines()[0])]
-    return [*check_ports(client, engine_url, overrides),
-            *check_release(client, overrides, upgrading)]
+    except EngineUnreachable:
+        return [Result("release", True, f"no engine at {engine_url} on this machine: "
+                                        "nothing deployed here to hold the release against")]
+    return check_release(client, overrides, upgrading)
 
 
 def check_release(client: object, overrides: dict, upgrading: bool) -> list[Result]:
@@ -169,48 +166,6 @@ def check_release(client: object, overrides: dict, upgrading: bool) -> list[Resu
     return results
 
 
-def check_ports(client: object, engine_url: str, overrides: dict) -> list[Result]:
-    ours = {d.container.name for d in deployed_containers(client, load_catalog())
-            if d.container.status == "running"}
-    try:
-        containers = deploy_containers(overrides)
-    except CatalogVariableError as exc:
-        return [Result("engine", True, engine_url), Result("ports", False, str(exc))]
-    busy = busy_ports(containers, ours)
-    return [Result("engine", True, engine_url),
-            Result("ports", not busy, f"in use by something else: {', '.join(busy)}" if busy
-                   else "every service port is free or ours")]
-
-
-def busy_ports(containers: list[Container], ours: set[str],
-               in_use: Callable[[int], bool] | None = None) -> list[str]:
-    """'PORT (container)' for every port a container to deploy needs that another holds."""
-    in_use = in_use or _port_in_use
-    return [f"{port} ({c.name})" for c in containers if c.enabled and c.name not in ours
-            for port in c.ports.values() if in_use(port)]
-
-
-def _port_in_use(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def check_memory() -> Result:
-    available_kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text()
-                         .splitlines() if line.startswith("MemAvailable:"))
-    gib = available_kib / 1024 / 1024
-    return Result("memory", gib >= MIN_MEMORY_GIB, f"{gib:.1f} GiB available "
-                                                   f"(need {MIN_MEMORY_GIB})")
-
-
-def check_disk() -> Result:
-    path = CONTAINER_STORAGE if CONTAINER_STORAGE.exists() else Path("/")
-    gib = shutil.disk_usage(path).free / 1024**3
-    return Result("disk", gib >= MIN_DISK_GIB, f"{gib:.0f} GiB free on {path} "
-                                               f"(need {MIN_DISK_GIB})")
-
-
 def _overrides(configdir: Path) -> dict:
     """globals.yml's values when it is a readable mapping (check_globals reports otherwise)."""
     try:
@@ -227,8 +182,7 @@ def run_prechecks(configdir: Path, inventory: Path | None, engine_url: str,
     checks: list[Callable[[], Result | list[Result]]] = [
         lambda: check_inventory(inventory), lambda: check_globals(configdir),
         lambda: check_passwords(configdir),
-        lambda: check_engine_and_ports(engine_url, _overrides(configdir), upgrading),
-        check_memory, check_disk]
+        lambda: check_engine_release(engine_url, _overrides(configdir), upgrading)]
     results: list[Result] = []
     for run in checks:
         outcome = run()
@@ -236,6 +190,6 @@ def run_prechecks(configdir: Path, inventory: Path | None, engine_url: str,
     for result in results:
         print(f"{'ok' if result.ok else 'FAIL':<5} {result.name:<10} {result.detail}")
     failed = [r.name for r in results if not r.ok]
-    print(f"prechecks: {len(results) - len(failed)} of {len(results)} passed"
+    print(f"prechecks here: {len(results) - len(failed)} of {len(results)} passed"
           + (f"; fix: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
