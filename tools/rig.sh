@@ -81,6 +81,7 @@ run_host() {
     fi
     podman run -d --name "$PREFIX$name" --hostname "$name" --privileged --init \
         --network "$NETWORK" --ip "$address" \
+        --tmpfs /run --tmpfs /tmp \
         --ulimit nofile=16384:16384 --ulimit nproc=16384:16384 \
         -v "$PREFIX$name-containers:/var/lib/containers" \
         -v "$PREFIX$name-telemetry:/etc/telemetry" \

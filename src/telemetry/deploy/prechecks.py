@@ -190,6 +190,6 @@ def run_prechecks(configdir: Path, inventory: Path | None, engine_url: str,
     for result in results:
         print(f"{'ok' if result.ok else 'FAIL':<5} {result.name:<10} {result.detail}")
     failed = [r.name for r in results if not r.ok]
-    print(f"prechecks here: {len(results) - len(failed)} of {len(results)} passed"
+    print(f"prechecks: here, {len(results) - len(failed)} of {len(results)} passed"
           + (f"; fix: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0

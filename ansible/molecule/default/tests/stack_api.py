@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
+import os
 import threading
 import time
 import urllib.error
@@ -12,7 +13,8 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
-LB = "http://127.0.0.1"
+# The load balancer's host: this one (the all-in-one), or the rig's LB host (multinode).
+LB = f"http://{os.environ.get('TELEMETRY_LB_ADDRESS', '127.0.0.1')}"
 KEYSTONE = f"{LB}:15000/v3"
 GNOCCHI = f"{LB}:18041/v1"
 AODH = f"{LB}:18042/v2"
