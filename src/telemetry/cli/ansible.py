@@ -175,13 +175,16 @@ def destroy(args: argparse.Namespace) -> int:
 
 def prechecks(args: argparse.Namespace, upgrading: bool = False) -> int:
     """The controller's checks, then each host's (day2.yml); 0 when all pass."""
-    here = run_prechecks(args.configdir, inventory_path(args),
-                         args.engine_url or DEFAULT_ENGINE_URL, upgrading)
-    hosts = run_playbook(args, "prechecks")
-    if here or hosts:
-        print(f"{PROG} prechecks: failed" + (" here (above)" if here else "")
-              + (" on hosts (the play's failed tasks)" if hosts else ""), file=sys.stderr)
-    return 1 if here or hosts else 0
+    if run_prechecks(args.configdir, inventory_path(args),
+                     args.engine_url or DEFAULT_ENGINE_URL, upgrading) != 0:
+        # A broken inventory or globals.yml would fail the hosts' play for the same reason.
+        print(f"{PROG} prechecks: the hosts' checks did not run: fix what failed here first")
+        return 1
+    if run_playbook(args, "prechecks") != 0:
+        print(f"{PROG} prechecks: failed on hosts (the failed tasks above name them and why)",
+              file=sys.stderr)
+        return 1
+    return 0
 
 
 def check_inputs(args: argparse.Namespace) -> None:
