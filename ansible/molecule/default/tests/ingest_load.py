@@ -88,7 +88,7 @@ class Ingest:
                 if status == 202:
                     self.acknowledged += 1
                 else:
-                    self.failures.append((status, str(reply)[:200]))
+                    self.failures.append((status, str(reply)[:200], time.strftime("%T")))
 
     def finish(self, clients: list[Future[None]]) -> None:
         """Stop taking new batches and wait for every one in flight to be answered."""
@@ -103,7 +103,8 @@ class Ingest:
 
     def assert_nothing_lost(self, token: str) -> None:
         """0 failed requests, and every acknowledged measure reads back."""
-        assert self.failures == [], f"{len(self.failures)} of {self.batches} failed"
+        assert self.failures == [], (f"{len(self.failures)} of {self.batches} failed, "
+                                     f"first: {self.failures[:3]}")
         assert self.acknowledged == self.batches > 50, "the ingest spans the failures"
         for metric in self.metrics:
             expected = self.expected_points(metric)
