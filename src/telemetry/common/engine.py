@@ -75,9 +75,11 @@ def start_podman_service(url: str) -> None:
     socket_path.parent.mkdir(parents=True, exist_ok=True)
     socket_path.unlink(missing_ok=True)
     with _PODMAN_LOG.open("a") as log:
+        # cwd "/": the service outlives this CLI, and conmon fails every container start
+        # ("write child: broken pipe") once the directory it was started from is removed.
         subprocess.Popen(["podman", "system", "service", "--time=0", url],
                          stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                         start_new_session=True)
+                         start_new_session=True, cwd="/")
 
 
 def _try_connect(url: str, timeout: int) -> tuple[docker.DockerClient | None, Exception | None]:
