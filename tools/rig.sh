@@ -91,12 +91,17 @@ run_host() {
     log "$name ($address): created"
 }
 
+# answers ADDRESS: its sshd lets the rig's key in and its engine's socket is there.
+answers() {
+    ssh -n -q -i "$STATE/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
+        -o UserKnownHostsFile=/dev/null -o ConnectTimeout=2 "root@$1" \
+        'test -S /run/podman/podman.sock' 2> /dev/null
+}
+
 wait_ssh() {
     local name=$1 address=$2
     for _ in $(seq 60); do
-        if ssh -n -q -i "$STATE/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
-               -o UserKnownHostsFile=/dev/null -o ConnectTimeout=2 "root@$address" \
-               'test -S /run/podman/podman.sock' 2> /dev/null; then
+        if answers "$address"; then
             log "$name ($address): sshd and engine answer"
             return
         fi
@@ -155,9 +160,7 @@ status() {
         local state
         state=$(podman inspect -f '{{.State.Status}}' "$PREFIX$name" 2> /dev/null || echo absent)
         local answers=no
-        if [[ $state == running ]] && ssh -n -q -i "$STATE/id_ed25519" -o BatchMode=yes \
-               -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=2 \
-               "root@$address" 'test -S /run/podman/podman.sock' 2> /dev/null; then
+        if [[ $state == running ]] && answers "$address"; then
             answers=yes
         fi
         [[ $answers == yes ]] || failed=1

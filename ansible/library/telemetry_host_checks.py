@@ -23,6 +23,7 @@ from ansible.module_utils.telemetry_common.modules import (
     engine_client,
     run_module,
 )
+from ansible.module_utils.telemetry_common.stack import SERVICE_LABEL
 
 DOCUMENTATION = r"""
 ---
@@ -46,7 +47,6 @@ results: {description: "[{name, ok, detail}] per check", type: list}
 lines: {description: the same, one line each, type: list}
 """
 
-SERVICE_LABEL = "telemetry.service"
 CONNECT_TIMEOUT = 1.0
 
 

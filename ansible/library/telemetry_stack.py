@@ -25,6 +25,7 @@ from ansible.module_utils.telemetry_common.modules import (
     engine_client,
     run_module,
 )
+from ansible.module_utils.telemetry_common.stack import SERVICE_LABEL, labelled_containers
 
 with contextlib.suppress(ImportError):  # engine_client() reports a missing SDK
     import docker.errors
@@ -45,7 +46,6 @@ containers: {description: per container, its service, state, health, restarts, d
 lines: {description: the same as a table, for the operator, type: list}
 """
 
-SERVICE_LABEL = "telemetry.service"
 STOP_TIMEOUT = 30
 
 
@@ -57,14 +57,6 @@ class Row:
     health: str = ""
     restarts: int = 0
     detail: str = ""
-
-
-def ours(client: Any, service_order: list[str]) -> list[Any]:
-    """This host's telemetry containers, dependencies first."""
-    order = {name: index for index, name in enumerate(service_order)}
-    found = client.containers.list(all=True, filters={"label": SERVICE_LABEL})
-    return sorted(found, key=lambda c: (order.get(c.labels.get(SERVICE_LABEL, ""), len(order)),
-                                        c.name))
 
 
 def check(containers: list[Any]) -> list[Row]:
@@ -110,7 +102,7 @@ def table(rows: list[Row]) -> list[str]:
 def run(params: dict[str, Any]) -> dict[str, Any]:
     client = engine_client(params["engine_url"])
     try:
-        containers = ours(client, params["service_order"])
+        containers = labelled_containers(client, params["service_order"])
         action = params["action"]
         if action == "check":
             rows = check(containers)

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from telemetry.catalog import Catalog, service_order
-
-SERVICE_LABEL = "telemetry.service"
+from telemetry.common.stack import SERVICE_LABEL, labelled_containers
 
 
 @dataclass(frozen=True)
@@ -18,10 +17,8 @@ class Deployed:
 
 def deployed_containers(client: Any, catalog: Catalog) -> list[Deployed]:
     """Our containers (label telemetry.service), dependencies first."""
-    order = {name: index for index, name in enumerate(service_order(catalog))}
-    found = [Deployed(c.labels.get(SERVICE_LABEL, ""), c)
-             for c in client.containers.list(all=True, filters={"label": SERVICE_LABEL})]
-    return sorted(found, key=lambda d: (order.get(d.service, len(order)), d.container.name))
+    return [Deployed(c.labels.get(SERVICE_LABEL, ""), c)
+            for c in labelled_containers(client, service_order(catalog))]
 
 
 def catalog_volumes(catalog: Catalog) -> list[str]:
