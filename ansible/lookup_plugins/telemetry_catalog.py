@@ -5,7 +5,8 @@
     lookup('telemetry_catalog', 'gnocchi', kind='containers')
         the containers this host runs: enabled (enable_<container>), placed on this host (the
         container's group), one entry per instance (<container>_instances), with ports,
-        healthcheck and command resolved from the variables (gnocchi_api_port...)
+        healthcheck and command resolved from the variables (gnocchi_api_port...), and for a
+        load balancer's backend the balancer in front of it (balanced_by)
     lookup('telemetry_catalog', 'gnocchi', kind='databases')   [{name, user, password}]
     lookup('telemetry_catalog', kind='keystone')         the keystone registration spec
     lookup('telemetry_catalog', kind='volumes')          the named volumes of every container
@@ -131,5 +132,19 @@ def _host_containers(catalog: Any, service: str,
                 entry["volumes"] = [*entry["volumes"], *catalog_lib.log_volumes(catalog)]
             expanded.append({**entry, "name": container.name if index == 1
                              else f"{container.name}-{index}",
-                             "listen_address": address, "first_instance": index == 1})
+                             "listen_address": address, "first_instance": index == 1,
+                             "balanced_by": _balanced_by(catalog, container.name, address,
+                                                         entry["ports"])})
     return expanded
+
+
+def _balanced_by(catalog: Any, name: str, address: str,
+                 ports: Mapping[str, Any]) -> dict[str, str] | None:
+    """The load balancer in front of this instance, and the server it knows it as (its first
+    port, as nginx.conf.j2 balances it): what a restart drains (telemetry_lb_backend)."""
+    balancer = catalog_lib.balancer_of(catalog, name)
+    if balancer is None:
+        return None
+    config = balancer.config_files[0]
+    return {"container": balancer.name, "group": balancer.group, "config_src": config.src,
+            "config_dest": config.dest, "server": f"{address}:{next(iter(ports.values()))}"}

@@ -42,6 +42,17 @@ def test_a_second_instance_gets_its_own_name_and_address_and_no_bootstrap() -> N
         ("gnocchi-metricd", "10.0.0.12", True)]
 
 
+def test_a_backend_knows_the_balancer_server_a_restart_drains() -> None:
+    values = _host_values("control02", gnocchi_api_port=9041)
+    expanded = lookup._host_containers(load_catalog(), "gnocchi", values)
+    balanced = {c["name"]: c["balanced_by"] for c in expanded}
+    assert balanced["gnocchi-api"] == {
+        "container": "nginx", "group": "loadbalancer", "config_src": "nginx.conf",
+        "config_dest": "/etc/nginx/nginx.conf", "server": "10.0.0.12:9041"}
+    assert balanced["gnocchi-api-2"]["server"] == "10.0.0.13:9041"
+    assert balanced["gnocchi-metricd"] is None
+
+
 def test_an_agent_moved_to_its_own_host_leaves_the_api_hosts() -> None:
     groups = {**GROUPS, "gnocchi-metricd": ["agents01"], "all": [*GROUPS["all"], "agents01"]}
     catalog = load_catalog()

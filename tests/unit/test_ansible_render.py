@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from telemetry.common.loadbalancer import drain
 from tests.conftest import ROOT
 
 PLAYBOOK = ROOT / "ansible" / "deploy.yml"
@@ -59,6 +60,15 @@ def test_the_load_balancer_upstream_follows_the_override(rendered: Path) -> None
     assert upstream is not None
     assert re.findall(r"server (\S+) (?!backup)", upstream.group(1)) == ["127.0.0.1:9041",
                                                                          "127.0.0.2:9041"]
+
+
+def test_a_drain_takes_one_rendered_backend_out_of_its_upstream(rendered: Path) -> None:
+    nginx = (rendered / "nginx" / "nginx.conf").read_text()
+    plan = drain(nginx, ["127.0.0.2:9041"])
+    assert plan.drained == {"127.0.0.2:9041": ["gnocchi_api"]}
+    upstream = re.search(r"upstream gnocchi_api \{(.*?)\}", plan.config, re.DOTALL)
+    assert upstream is not None
+    assert re.findall(r"server (\S+) [^;]*down;", upstream.group(1)) == ["127.0.0.2:9041"] * 2
 
 
 def test_the_keystone_endpoints_follow_the_override(rendered: Path) -> None:

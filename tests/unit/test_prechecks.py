@@ -70,3 +70,28 @@ def test_an_unreachable_peer_and_a_clock_behind_are_named() -> None:
     assert not peers.ok and "127.0.0.1" in peers.detail
     assert not host_checks.check_clock(time.time() + 60, 2).ok
     assert host_checks.check_clock(time.time(), 2).ok
+
+
+def test_file_storage_with_gnocchi_on_several_hosts_is_refused_saying_what_to_set() -> None:
+    from telemetry.deploy.prechecks import check_storage
+
+    groups = {"gnocchi": ["api01", "api02"], "gnocchi-metricd": ["agents01"]}
+    [refused] = check_storage(groups, {})
+    assert not refused.ok
+    assert "gnocchi_storage_driver is file" in refused.detail
+    assert "3 hosts (agents01, api01, api02)" in refused.detail
+    assert "gnocchi_storage_driver: redis" in refused.detail
+    assert check_storage(groups, {"gnocchi_storage_driver": "redis"})[0].ok
+    one_host = {"gnocchi": ["control01"], "gnocchi-metricd": ["control01"]}
+    assert check_storage(one_host, {})[0].ok
+
+
+def test_the_example_multinode_inventory_needs_shared_storage_for_its_two_controllers() -> None:
+    from telemetry.deploy.prechecks import check_inventory, check_storage, inventory_groups
+
+    inventory = ROOT / "ansible/inventory/multinode"
+    groups = inventory_groups(inventory)
+    assert check_inventory(inventory, groups).ok
+    assert groups["gnocchi-metricd"] == ["control01", "control02"]
+    assert not check_storage(groups, {})[0].ok
+    assert check_storage(groups, {"gnocchi_storage_driver": "redis"})[0].ok

@@ -15,6 +15,7 @@ import yaml
 from telemetry.catalog.derive import (
     CatalogVariableError,
     backend_containers,
+    balancer_of,
     catalog_variables,
     container_enabled,
     database_spec,
@@ -56,6 +57,7 @@ __all__ = [
     "UpgradeSteps",
     "User",
     "backend_containers",
+    "balancer_of",
     "catalog_variables",
     "container_enabled",
     "database_spec",

@@ -104,6 +104,11 @@ def backend_containers(catalog: Catalog) -> list[Container]:
     return [c for c in catalog.containers() if c.name in names]
 
 
+def balancer_of(catalog: Catalog, backend: str) -> Container | None:
+    """The load balancer container with a frontend for the container named `backend`."""
+    return next((c for c in catalog.containers() if backend in c.frontends.values()), None)
+
+
 def container_enabled(values: Mapping[str, Any], container: Container) -> bool:
     """enable_<container> when set, else the catalog's default: the one enabled rule."""
     return _truthy(values.get(container.enable_variable, container.enabled))

@@ -1,6 +1,7 @@
-"""telemetry-ansible prechecks, the controller's half: inventory, globals.yml, passwords.yml and
-the release of what this machine's engine runs. Each host's half (engine, ports, memory, disk,
-clock, peers) is ansible/library/telemetry_host_checks.py, run by ansible/day2.yml."""
+"""telemetry-ansible prechecks, the controller's half: inventory, globals.yml, passwords.yml,
+where gnocchi's storage lives and the release of what this machine's engine runs. Each host's
+half (engine, ports, memory, disk, clock, peers) is ansible/library/telemetry_host_checks.py,
+run by ansible/day2.yml."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from telemetry.catalog import (
 )
 from telemetry.common.engine import EngineUnreachable, connect
 from telemetry.deploy.ansible_tools import ansible_tool
+from telemetry.deploy.globals_file import SOURCES
 from telemetry.deploy.upgrade import host_release
 from telemetry.paths import project_root
 
@@ -119,18 +121,62 @@ def switch_problems(overrides: dict) -> list[str]:
     return problems
 
 
-def check_inventory(inventory: Path) -> Result:
+def inventory_groups(inventory: Path) -> dict[str, list[str]] | str:
+    """Each group's hosts, children resolved, as ansible-inventory reads the inventory; or
+    why it could not."""
     command = [ansible_tool("ansible-inventory"), "-i", str(inventory), "--list"]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        return Result("inventory", False, f"{inventory}: {result.stderr.strip()[-300:]}")
-    groups = json.loads(result.stdout)
+        return f"{inventory}: {result.stderr.strip()[-300:]}"
+    listed = json.loads(result.stdout)
+
+    def hosts(group: str, seen: frozenset[str] = frozenset()) -> list[str]:
+        entry = listed.get(group, {})
+        found = list(entry.get("hosts", []))
+        for child in entry.get("children", []):
+            if child not in seen:
+                found += [h for h in hosts(child, seen | {group}) if h not in found]
+        return found
+
+    return {group: hosts(group) for group in listed if group != "_meta"}
+
+
+def check_inventory(inventory: Path, groups: dict[str, list[str]] | str) -> Result:
+    if isinstance(groups, str):
+        return Result("inventory", False, groups)
     wanted = sorted({c.group for c in load_catalog().containers() if c.enabled} - {"all"})
-    missing = [g for g in wanted if not groups.get(g, {}).get("hosts")
-               and not groups.get(g, {}).get("children")]
+    missing = [g for g in wanted if not groups.get(g)]
     if missing:
         return Result("inventory", False, f"{inventory}: groups without hosts: {missing}")
     return Result("inventory", True, f"{inventory}")
+
+
+def _default(option: str) -> object:
+    """An option's default, as ansible/group_vars/all sets it."""
+    for source in SOURCES:
+        values = yaml.safe_load((project_root() / source).read_text()) or {}
+        if option in values:
+            return values[option]
+    raise KeyError(option)
+
+
+def check_storage(groups: dict[str, list[str]] | str, overrides: dict) -> list[Result]:
+    """gnocchi's file storage is one host's disk: gnocchi-api and gnocchi-metricd share it
+    only when every one of them runs on that host."""
+    if isinstance(groups, str):
+        return []  # check_inventory reports it
+    driver = overrides.get("gnocchi_storage_driver", _default("gnocchi_storage_driver"))
+    gnocchi = load_catalog().services["gnocchi"]
+    hosts = sorted({host for container in gnocchi.containers.values()
+                    for host in groups.get(container.group, [])})
+    if driver == "file" and len(hosts) > 1:
+        return [Result("storage", False, (
+            f"gnocchi_storage_driver is file, each host's own disk, and gnocchi runs on "
+            f"{len(hosts)} hosts ({', '.join(hosts)}): what metricd stores on one host the "
+            "gnocchi-api of another never reads. Set gnocchi_storage_driver: redis in "
+            "globals.yml, or put every gnocchi container on one host"))]
+    return [Result("storage", True, f"gnocchi {driver} storage, gnocchi on "
+                                    f"{len(hosts)} host{'s' if len(hosts) != 1 else ''}")]
 
 
 def check_engine_release(engine_url: str, overrides: dict,
@@ -179,9 +225,11 @@ def run_prechecks(configdir: Path, inventory: Path | None, engine_url: str,
                   upgrading: bool = False) -> int:
     """Every check, printed; 0 when all pass. ``upgrading``: the release may move forward."""
     inventory = inventory or project_root() / "ansible/inventory/all-in-one"
+    groups = inventory_groups(inventory)
     checks: list[Callable[[], Result | list[Result]]] = [
-        lambda: check_inventory(inventory), lambda: check_globals(configdir),
+        lambda: check_inventory(inventory, groups), lambda: check_globals(configdir),
         lambda: check_passwords(configdir),
+        lambda: check_storage(groups, _overrides(configdir)),
         lambda: check_engine_release(engine_url, _overrides(configdir), upgrading)]
     results: list[Result] = []
     for run in checks:
