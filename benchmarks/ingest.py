@@ -56,6 +56,19 @@ def call(url: str, token: str | None = None, body: Any = None,
             return reply.status, dict(reply.headers), json.loads(raw) if raw else None
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read().decode()
+    except urllib.error.URLError as error:
+        sys.exit(f"nothing answers at {url} ({error.reason}): is the stack deployed, and are "
+                 "--lb, --backend and the ports those of this deployment?")
+
+
+def gnocchi_api_port(configdir: Path) -> int:
+    """The deployment's gnocchi-api port: its globals.yml override, else the catalog's."""
+    from telemetry.catalog import catalog_variables, load_catalog
+
+    globals_file = configdir / "globals.yml"
+    overrides = (yaml.safe_load(globals_file.read_text()) or {}) if globals_file.is_file() else {}
+    return int(overrides.get("gnocchi_api_port")
+               or catalog_variables(load_catalog())["gnocchi_api_port"])
 
 
 def admin_token(keystone: str, configdir: Path) -> str:
@@ -137,7 +150,8 @@ def main() -> int:
     parser.add_argument("--lb", default="127.0.0.1", help="the load balancer's address")
     parser.add_argument("--backend", default="127.0.0.1", help="one gnocchi-api's address")
     parser.add_argument("--gnocchi-lb-port", type=int, default=18041)
-    parser.add_argument("--gnocchi-api-port", type=int, default=8041)
+    parser.add_argument("--gnocchi-api-port", type=int,
+                        help="default: the config dir's globals.yml, else the catalog's")
     parser.add_argument("--keystone-lb-port", type=int, default=15000)
     parser.add_argument("--measures", type=int, default=1_000_000, help="per pass")
     parser.add_argument("--metrics", type=int, default=20, help="per batch")
@@ -146,6 +160,7 @@ def main() -> int:
     parser.add_argument("--policy", default="horizon-mimic")
     parser.add_argument("--drain-timeout", type=float, default=900)
     options = parser.parse_args()
+    options.gnocchi_api_port = options.gnocchi_api_port or gnocchi_api_port(options.configdir)
     token = admin_token(f"http://{options.lb}:{options.keystone_lb_port}", options.configdir)
     passes = [run_pass("through the LB", f"http://{options.lb}:{options.gnocchi_lb_port}",
                        token, options),
