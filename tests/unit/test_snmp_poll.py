@@ -244,8 +244,9 @@ def test_down_agents_are_waited_for_at_once(agent, caplog) -> None:
     started = time.monotonic()
     with caplog.at_level(logging.INFO):
         results = poller.poll_cached({}, [*down, agent.resource])
-    # One after the other, the eight 1 s timeouts take 8 s at least; overlapped 1 s and the start-up of each (3.5 s here,
-    # 2.8 s for four on a loaded CI machine): the bound tells the two apart with room for load.
+    # One after the other, the eight 1 s timeouts take 8 s at least; overlapped, 1 s and the
+    # start-up of each (3.5 s here; four took 2.8 s on a loaded CI machine): the bound tells the
+    # two apart with room for load.
     assert time.monotonic() - started < 7
     assert [bool(r.measurements) for r in results] == [False] * 8 + [True]
     assert len([r for r in caplog.records if r.levelno >= logging.ERROR]) == 8
