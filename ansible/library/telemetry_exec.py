@@ -12,6 +12,7 @@ from ansible.module_utils.telemetry_common.modules import (
     ENGINE_URL_OPTION,
     ModuleError,
     engine_client,
+    exec_checked,
     run_module,
 )
 
@@ -38,9 +39,6 @@ rc: {description: the command's exit code, type: int}
 output: {description: the last output lines (stdout and stderr), type: list}
 """
 
-_OUTPUT_LINES = 30
-
-
 @dataclass(frozen=True)
 class ExecResult:
     rc: int
@@ -58,12 +56,7 @@ def run_in_container(client: Any, name: str, command: str, user: str | None) -> 
     if container.status != "running":
         raise ModuleError(f"container {name} is {container.status}, not running: start it "
                           f"(telemetry-ansible deploy) or see 'podman logs {name}'")
-    rc, raw = container.exec_run(["sh", "-c", command], user=user or "")
-    output = raw.decode(errors="replace").splitlines()[-_OUTPUT_LINES:]
-    if rc != 0:
-        raise ModuleError(f"{command.split()[0]} in {name} exited {rc}: see output",
-                          rc=rc, output=output)
-    return ExecResult(rc, output)
+    return ExecResult(0, exec_checked(container, command, user or ""))
 
 
 def run(params: dict[str, Any]) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from ansible.module_utils.telemetry_common.modules import (
     ENGINE_URL_OPTION,
     ModuleError,
     engine_client,
+    exec_checked,
     run_module,
 )
 
@@ -74,14 +75,6 @@ class Balancer:
     config_src: str
     config_dest: str
 
-    def run(self, command: str) -> str:
-        rc, raw = self.container.exec_run(["sh", "-c", command], user="root")
-        output = raw.decode(errors="replace").strip()
-        if rc != 0:
-            raise ModuleError(f"{command.split()[0]} in {self.container.name} exited {rc}: "
-                              f"{output[-500:]}")
-        return output
-
     def workers(self) -> set[str]:
         rc, raw = self.container.exec_run(["sh", "-c", _WORKER_PIDS], user="root")
         return set(raw.decode(errors="replace").split()) if rc == 0 else set()
@@ -103,8 +96,8 @@ class Balancer:
             drained_copy.write_text(plan.config)
         else:
             drained_copy.unlink(missing_ok=True)
-        self.run(f"cp {shlex.quote(CONFIG_MOUNT + '/' + source)} {shlex.quote(self.config_dest)}"
-                 " && nginx -t -q && nginx -s reload")
+        install = f"cp {shlex.quote(CONFIG_MOUNT + '/' + source)} {shlex.quote(self.config_dest)}"
+        exec_checked(self.container, install + " && nginx -t -q && nginx -s reload", user="root")
 
     def wait_for_workers(self, old: set[str], timeout: int) -> float:
         """Wait until the workers from before the reload exited: they finish their requests."""

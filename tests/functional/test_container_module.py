@@ -26,6 +26,7 @@ PREFIX = "tm-test-"
 
 
 tc = load_ansible_file("library/telemetry_container.py", "telemetry_container")
+tc_exec_checked = load_ansible_file("library/telemetry_exec.py", "telemetry_exec").exec_checked
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,21 @@ def test_errors_say_what_to_do(run: Run, name: str) -> None:
         run(image=f"localhost/{name}-missing:latest")
     with pytest.raises(tc.ModuleError, match="podman system service"):
         run(engine_url=f"unix:///tmp/{name}-no-such.sock")
+
+
+def test_a_command_run_in_the_container_reports_its_output_or_why_it_failed(
+        run: Run, engine: docker.DockerClient, name: str) -> None:
+    """exec_checked: what telemetry_exec (upgrade's steps) and telemetry_lb_backend (nginx's
+    reload) run in a container."""
+    run()
+    container = engine.containers.get(name)
+    assert tc_exec_checked(container, "echo one; echo two") == ["one", "two"]
+    with pytest.raises(tc.ModuleError, match=f"false in {name} exited 1: no output") as failed:
+        tc_exec_checked(container, "false")
+    assert failed.value.details == {"rc": 1, "output": []}
+    with pytest.raises(tc.ModuleError, match="exited 3: broken") as failed:
+        tc_exec_checked(container, "echo broken >&2; exit 3")
+    assert failed.value.details["output"] == ["broken"]
 
 
 PLAYBOOK = """

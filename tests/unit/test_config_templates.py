@@ -603,6 +603,10 @@ def test_nginx_upstreams_list_every_backend_and_retry_the_next() -> None:
         "batch/resources/metrics)/measures$"]
     assert "http_503 non_idempotent;" in resent[0][1]
     assert text.count("non_idempotent") == 1
+    # A resendable write held by a backend still starting goes to another within a client's
+    # patience; anything else may take its time (a long aggregation query).
+    assert "proxy_read_timeout 5s;" in resent[0][1]
+    assert all("proxy_read_timeout 120s;" in location for location in locations)
     listens = re.findall(r"^\s*listen \S+:(\d+);$", text, re.MULTILINE)
     assert listens == ["15000", "18041", "18042"]
     assert text.count("{") == text.count("}")

@@ -33,6 +33,21 @@ class ModuleError(TelemetryError):
         self.details = details
 
 
+# The output lines a failed or reported command keeps: enough to see why, not a whole log.
+OUTPUT_LINES = 30
+
+
+def exec_checked(container: Any, command: str, user: str = "") -> list[str]:
+    """Run ``sh -c command`` in a running container: its last output lines, or ModuleError
+    with its exit code and those lines when it did not exit 0."""
+    rc, raw = container.exec_run(["sh", "-c", command], user=user)
+    output = raw.decode(errors="replace").splitlines()[-OUTPUT_LINES:]
+    if rc != 0:
+        raise ModuleError(f"{command.split()[0]} in {container.name} exited {rc}: "
+                          f"{' / '.join(output[-3:]) or 'no output'}", rc=rc, output=output)
+    return output
+
+
 def engine_client(url: str | None, timeout: int = 300) -> docker.DockerClient:
     """A client of the engine at engine_url that answered, or ModuleError saying why not.
 
