@@ -86,12 +86,29 @@ def test_file_storage_with_gnocchi_on_several_hosts_is_refused_saying_what_to_se
     assert check_storage(one_host, {})[0].ok
 
 
-def test_the_example_multinode_inventory_needs_shared_storage_for_its_two_controllers() -> None:
-    from telemetry.deploy.prechecks import check_inventory, check_storage, inventory_groups
+def test_the_example_multinode_inventory_needs_shared_storage_for_its_controllers() -> None:
+    from telemetry.deploy.prechecks import (
+        check_inventory,
+        check_quorum,
+        check_storage,
+        inventory_groups,
+    )
 
     inventory = ROOT / "ansible/inventory/multinode"
     groups = inventory_groups(inventory)
     assert check_inventory(inventory, groups).ok
-    assert groups["gnocchi-metricd"] == ["control01", "control02"]
+    assert groups["gnocchi-metricd"] == ["control01", "control02", "control03"]
     assert not check_storage(groups, {})[0].ok
     assert check_storage(groups, {"gnocchi_storage_driver": "redis"})[0].ok
+    assert all(result.ok for result in check_quorum(groups))
+
+
+def test_a_state_service_on_two_hosts_is_refused_saying_what_to_list() -> None:
+    from telemetry.deploy.prechecks import check_quorum
+
+    two = {"mariadb": ["c2", "c1"], "rabbitmq": ["c1", "c2", "c3"], "redis": ["c1"]}
+    refused = [result for result in check_quorum(two) if not result.ok]
+    assert [result.detail.split()[0] for result in refused] == ["mariadb"]
+    assert "mariadb runs on 2 hosts (c1, c2)" in refused[0].detail
+    assert "List 1 host, or 3 or more, in the inventory's [mariadb] group" in refused[0].detail
+    assert all(result.ok for result in check_quorum({**two, "mariadb": ["c1"]}))

@@ -179,6 +179,32 @@ def check_storage(groups: dict[str, list[str]] | str, overrides: dict) -> list[R
                                     f"{len(hosts)} host{'s' if len(hosts) != 1 else ''}")]
 
 
+# The services whose state is shared by every host that runs them: with two hosts, losing either
+# leaves the other without a majority (Galera stops serving, RabbitMQ pauses, Sentinel cannot
+# elect), so two are worse than one.
+QUORUM_SERVICES = ("mariadb", "rabbitmq", "redis")
+
+
+def check_quorum(groups: dict[str, list[str]] | str) -> list[Result]:
+    """Each of QUORUM_SERVICES on one host, or on three or more: never on exactly two."""
+    if isinstance(groups, str):
+        return []  # check_inventory reports it
+    services = load_catalog().services
+    results = []
+    for name in QUORUM_SERVICES:
+        group = services[name].group
+        hosts = sorted(groups.get(group, []))
+        if len(hosts) == 2:
+            results.append(Result("quorum", False, (
+                f"{name} runs on 2 hosts ({', '.join(hosts)}): a cluster of two has no "
+                "majority once either is lost, so losing one host stops it on both. List 1 "
+                f"host, or 3 or more, in the inventory's [{group}] group")))
+        else:
+            results.append(Result("quorum", True, f"{name} on {len(hosts)} host"
+                                                  f"{'s' if len(hosts) != 1 else ''}"))
+    return results
+
+
 def check_engine_release(engine_url: str, overrides: dict,
                          upgrading: bool = False) -> list[Result]:
     """The release rule against this machine's engine (the all-in-one host). Without an
@@ -229,7 +255,7 @@ def run_prechecks(configdir: Path, inventory: Path | None, engine_url: str,
     checks: list[Callable[[], Result | list[Result]]] = [
         lambda: check_inventory(inventory, groups), lambda: check_globals(configdir),
         lambda: check_passwords(configdir),
-        lambda: check_storage(groups, _overrides(configdir)),
+        lambda: check_storage(groups, _overrides(configdir)), lambda: check_quorum(groups),
         lambda: check_engine_release(engine_url, _overrides(configdir), upgrading)]
     results: list[Result] = []
     for run in checks:
@@ -237,7 +263,8 @@ def run_prechecks(configdir: Path, inventory: Path | None, engine_url: str,
         results += outcome if isinstance(outcome, list) else [outcome]
     for result in results:
         print(f"{'ok' if result.ok else 'FAIL':<5} {result.name:<10} {result.detail}")
-    failed = [r.name for r in results if not r.ok]
-    print(f"prechecks: here, {len(results) - len(failed)} of {len(results)} passed"
+    failed = list(dict.fromkeys(r.name for r in results if not r.ok))
+    passed = sum(result.ok for result in results)
+    print(f"prechecks: here, {passed} of {len(results)} passed"
           + (f"; fix: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
