@@ -7,9 +7,11 @@ without changing anything, and log files rotated by the cron container.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,8 @@ import yaml
 
 CONFIG_DIR = Path(os.environ["TELEMETRY_CONFIG_DIR"])
 CLI = Path(sys.executable).parent / "telemetry-ansible"
+# Where telemetry_lb_backend records the backends it took out of this host's nginx.
+DRAINED = Path("/etc/telemetry/containers/nginx/drained.json")
 SHIPPED_PASSWORDS = Path(__file__).resolve().parents[4] / "etc/telemetry/passwords.yml"
 
 
@@ -46,6 +50,7 @@ def test_admin_credentials_are_written_private(passwords: dict[str, str]) -> Non
 
 def test_reconfigure_recreates_only_what_the_option_changed(host) -> None:
     before = started_at(host)
+    reconfigured_at = time.time()
     result = telemetry_ansible(host, "reconfigure", "--configdir", str(CONFIG_DIR),
                                "--tags", "gnocchi", "-e", "gnocchi_api_processes=3")
     assert result.rc == 0, result.stdout[-3000:]
@@ -55,6 +60,9 @@ def test_reconfigure_recreates_only_what_the_option_changed(host) -> None:
     restarted = sorted(name for name in before if after.get(name) != before[name])
     # Both gnocchi-api instances read gnocchi-uwsgi.ini; nothing else does.
     assert restarted == ["gnocchi-api", "gnocchi-api-2"]
+    # Each was taken out of nginx before its restart and put back after: written, and empty.
+    assert DRAINED.stat().st_mtime >= reconfigured_at
+    assert json.loads(DRAINED.read_text()) == []
 
 
 def test_a_missing_password_fails_naming_it(host, tmp_path: Path) -> None:
