@@ -160,6 +160,10 @@ def _default(option: str) -> object:
     raise KeyError(option)
 
 
+def _hosts(hosts: list[str]) -> str:
+    return f"{len(hosts)} host{'' if len(hosts) == 1 else 's'}"
+
+
 def check_storage(groups: dict[str, list[str]] | str, overrides: dict) -> list[Result]:
     """gnocchi's file storage is one host's disk: gnocchi-api and gnocchi-metricd share it
     only when every one of them runs on that host."""
@@ -175,8 +179,7 @@ def check_storage(groups: dict[str, list[str]] | str, overrides: dict) -> list[R
             f"{len(hosts)} hosts ({', '.join(hosts)}): what metricd stores on one host the "
             "gnocchi-api of another never reads. Set gnocchi_storage_driver: redis in "
             "globals.yml, or put every gnocchi container on one host"))]
-    return [Result("storage", True, f"gnocchi {driver} storage, gnocchi on "
-                                    f"{len(hosts)} host{'s' if len(hosts) != 1 else ''}")]
+    return [Result("storage", True, f"gnocchi {driver} storage, gnocchi on {_hosts(hosts)}")]
 
 
 # The services whose state is shared by every host that runs them: with two hosts, losing either
@@ -200,8 +203,7 @@ def check_quorum(groups: dict[str, list[str]] | str) -> list[Result]:
                 "majority once either is lost, so losing one host stops it on both. List 1 "
                 f"host, or 3 or more, in the inventory's [{group}] group")))
         else:
-            results.append(Result("quorum", True, f"{name} on {len(hosts)} host"
-                                                  f"{'s' if len(hosts) != 1 else ''}"))
+            results.append(Result("quorum", True, f"{name} on {_hosts(hosts)}"))
     return results
 
 
