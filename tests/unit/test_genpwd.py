@@ -8,11 +8,18 @@ import yaml
 from tests.conftest import run_cli
 
 CLI = "telemetry.cli.genpwd"
+TEMPLATE = Path(__file__).resolve().parents[2] / "etc" / "telemetry" / "passwords.yml"
+
+
+def every_template_key_set() -> str:
+    """A passwords.yml holding a value for each key of the shipped template."""
+    return "".join(f"{key}: set\n" for key in yaml.safe_load(TEMPLATE.read_text()))
 
 
 def test_fills_only_empty_keys_with_strong_private_values(tmp_path: Path) -> None:
     passwords = tmp_path / "passwords.yml"
-    passwords.write_text("database_password:\nredis_password: ''\nkeystone_admin_password: kept\n")
+    passwords.write_text(every_template_key_set() + "database_password:\nredis_password: ''\n"
+                         "keystone_admin_password: kept\n")
     passwords.chmod(0o600)
     result = run_cli(CLI, "-p", str(passwords))
     assert result.returncode == 0, result.stderr
@@ -38,7 +45,7 @@ def test_rerun_keeps_every_value(tmp_path: Path) -> None:
 
 def test_warns_about_a_readable_file(tmp_path: Path) -> None:
     passwords = tmp_path / "passwords.yml"
-    passwords.write_text("a: set\n")
+    passwords.write_text(every_template_key_set())
     passwords.chmod(0o644)
     result = run_cli(CLI, "-p", str(passwords))
     assert result.returncode == 0
@@ -49,3 +56,15 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli(CLI, "-p", str(tmp_path / "nope.yml"))
     assert result.returncode == 2
     assert "does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_secret_new_in_the_shipped_template_is_added(tmp_path: Path) -> None:
+    passwords = tmp_path / "passwords.yml"
+    passwords.write_text("database_password: kept\n")  # written before keystone_key_secret
+    passwords.chmod(0o600)
+    result = run_cli(CLI, "-p", str(passwords))
+    assert result.returncode == 0, result.stderr
+    data = yaml.safe_load(passwords.read_text())
+    assert data["database_password"] == "kept"
+    assert len(data["keystone_key_secret"]) == 32
+    assert "keystone_key_secret" in result.stdout

@@ -1,6 +1,8 @@
 """telemetry-genpwd: fill every empty key of passwords.yml with a strong random value.
 
-Like kolla-genpwd: keys that already have a value are kept, so rerunning is safe. The file is
+Like kolla-genpwd: keys that already have a value are kept, so rerunning is safe. Keys of the
+shipped template (etc/telemetry/passwords.yml) that the file lacks are added and filled, as
+kolla-mergepwd does after an upgrade of the project brought a new secret. The file is
 written atomically with mode 0600; a file readable by group or others gets a warning.
 Exit codes: 0 done, 2 the file is missing or not a YAML mapping.
 """
@@ -39,14 +41,21 @@ def generate(length: int = _LENGTH) -> str:
 
 
 def fill(path: Path) -> list[str]:
-    """Fill empty keys in place; return the names of the keys that were filled."""
-    data = load(path)
+    """Fill empty keys in place, and the template's keys the file lacks; return the names of
+    the keys that were filled."""
+    data = {**dict.fromkeys(template_keys()), **load(path)}
     filled = [key for key, value in data.items() if value in (None, "")]
     for key in filled:
         data[key] = generate()
     if filled:
         write_private(path, yaml.safe_dump(data, default_flow_style=False, sort_keys=True))
     return filled
+
+
+def template_keys() -> list[str]:
+    """The keys of the shipped passwords.yml (none when running without the project's data)."""
+    template = Path(passwords_template())
+    return list(load_mapping(template, PasswordsFileError)) if template.is_file() else []
 
 
 def load(path: Path) -> dict[str, object]:

@@ -21,8 +21,9 @@ AODH = f"{LB}:18042/v2"
 
 
 def request(url: str, token: str | None = None, body: Any = None,
-            method: str | None = None) -> tuple[int, dict[str, str], Any]:
-    headers = {"Content-Type": "application/json"}
+            method: str | None = None,
+            headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:
+    headers = {"Content-Type": "application/json", **(headers or {})}
     if token:
         headers["X-Auth-Token"] = token
     data = json.dumps(body).encode() if body is not None else None
@@ -35,11 +36,11 @@ def request(url: str, token: str | None = None, body: Any = None,
         return error.code, dict(error.headers), error.read().decode()
 
 
-def issue_token(user: str, password: str, project: str) -> str:
+def issue_token(user: str, password: str, project: str, keystone: str = KEYSTONE) -> str:
     body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
         "name": user, "domain": {"id": "default"}, "password": password}}},
         "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}
-    status, headers, reply = request(f"{KEYSTONE}/auth/tokens", body=body)
+    status, headers, reply = request(f"{keystone}/auth/tokens", body=body)
     assert status == 201, reply
     return headers["X-Subject-Token"]
 

@@ -4,8 +4,8 @@ stopped and killed, and while a --serial reconfigure restarts one host at a time
 
 The failures are real: `podman kill`/`stop` of gnocchi-api inside api02 (over SSH, with its
 own engine), then of the test host api02 itself (every container of it at once, as a power
-cut), which then boots again. api02 holds only API backends: the state lives on api01 until it
-is clustered.
+cut), which then boots again. api02 holds only API backends (keystone among them): the state
+lives on api01 until it is clustered.
 """
 
 from __future__ import annotations
@@ -81,10 +81,29 @@ def test_each_api_host_serves_its_own_backends() -> None:
     for host in API_HOSTS:
         names = on_host(host, "podman ps --format '{{.Names}}'").stdout.split()
         assert {"gnocchi-api", "aodh-api"} <= set(names), host
-    assert "mariadb" not in on_host("api02", "podman ps --format '{{.Names}}'").stdout.split()
+    api02 = on_host("api02", "podman ps --format '{{.Names}}'").stdout.split()
+    assert "keystone" in api02 and "mariadb" not in api02
     agents = on_host("agents01", "podman ps --format '{{.Names}}'").stdout.split()
     assert {"gnocchi-metricd", "aodh-evaluator", "ceilometer-central"} <= set(agents)
     assert "gnocchi-api" not in agents
+
+
+def test_a_token_issued_by_one_keystone_validates_on_the_other() -> None:
+    passwords = yaml.safe_load((CONFIG_DIR / "passwords.yml").read_text())
+    keystones = {host: f"http://{HOSTS[host]}:5000/v3" for host in API_HOSTS}
+    for issuer, validator in (API_HOSTS, tuple(reversed(API_HOSTS))):
+        token = issue_token("admin", passwords["keystone_admin_password"], "admin",
+                            keystones[issuer])
+        status, _, reply = request(f"{keystones[validator]}/auth/tokens", token,
+                                   headers={"X-Subject-Token": token})
+        assert status == 200, f"issued by {issuer}, refused by {validator}: {reply}"
+    # Each derived the same keys on its own: identical repositories, none copied.
+    digests = {host: on_host(host, "podman exec keystone sh -c 'cd /etc/keystone && "
+                                   "sha256sum fernet-keys/* credential-keys/*'").stdout
+               for host in API_HOSTS}
+    assert digests["api01"] == digests["api02"]
+    # 5 fernet keys (a daily rotation, a 2-day allow_expired window) and 2 credential keys.
+    assert len(digests["api01"].splitlines()) == 7
 
 
 def test_every_hosts_snmpd_feeds_gnocchi(token: str) -> None:
