@@ -272,7 +272,8 @@ def test_every_template_renders_to_a_valid_file(path: Path, engine: str) -> None
     elif name.endswith(".yaml"):
         assert isinstance(yaml.safe_load(text), dict)
     elif name.endswith((".conf", ".ini", ".cnf")) and name not in (
-            "redis.conf", "snmpd.conf", "nginx.conf", "logrotate.conf", "rabbitmq.conf"):
+            "redis.conf", "snmpd.conf", "nginx.conf", "logrotate.conf", "rabbitmq.conf",
+            "rabbitmq-env.conf"):
         assert _ini(text, allow_no_value=name == "my.cnf").sections()
 
 
@@ -568,7 +569,28 @@ def test_rabbitmq_conf_and_erlang_cookie() -> None:
     conf = _render("rabbitmq.conf.j2")
     assert "load_definitions = /etc/rabbitmq/definitions.json" in conf.splitlines()
     assert "loopback_users.guest = true" in conf.splitlines()
+    assert "cluster_formation" not in conf, "one rabbitmq host: no cluster to form"
     assert _render("erlang.cookie.j2") == _fake_secret("rabbitmq_cluster_cookie")
+
+
+def test_rabbitmq_hosts_form_one_cluster_of_nodes_named_by_address() -> None:
+    members = ["192.0.2.31", "192.0.2.32", "192.0.2.33"]
+    conf = _render("rabbitmq.conf.j2", rabbitmq_cluster_addresses=members).splitlines()
+    assert "cluster_formation.peer_discovery_backend = classic_config" in conf
+    assert [line.split(" = ")[1] for line in conf if ".classic_config.nodes." in line] == [
+        f"rabbit@{address}" for address in members]
+    assert "cluster_partition_handling = pause_minority" in conf
+    # Each node names itself as its peers list it.
+    assert _render("rabbitmq-env.conf.j2", api_interface_address=members[1]).splitlines()[:2] == [
+        "NODENAME=rabbit@192.0.2.32", "USE_LONGNAME=true"]
+    assert "NODENAME" not in _render("rabbitmq-env.conf.j2", "KUBERNETES")
+
+
+@pytest.mark.parametrize("template", ["aodh.conf.j2", "ceilometer.conf.j2"])
+def test_the_services_declare_quorum_queues(template: str) -> None:
+    assert _ini(_render(template))["oslo_messaging_rabbit"]["rabbit_quorum_queue"] == "true"
+    assert _ini(_render(template, rabbitmq_quorum_queues=False))["oslo_messaging_rabbit"][
+        "rabbit_quorum_queue"] == "false"
 
 
 # --- load balancer (seed 003's upstream) ------------------------------------------------------

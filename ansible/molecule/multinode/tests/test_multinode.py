@@ -4,8 +4,9 @@ stopped and killed, and while a --serial reconfigure restarts one host at a time
 
 The failures are real: `podman kill`/`stop` of gnocchi-api inside api02 (over SSH, with its
 own engine), then of the test host api02 itself (every container of it at once, as a power
-cut), which then boots again. api02 holds only API backends (keystone among them): the state
-lives on api01 until it is clustered.
+cut), which then boots again: its rabbitmq node rejoins the cluster on its own. api02 holds
+API backends (keystone among them) and a rabbitmq node: the rest of the state lives on api01
+until it is clustered.
 """
 
 from __future__ import annotations
@@ -106,6 +107,28 @@ def test_a_token_issued_by_one_keystone_validates_on_the_other() -> None:
     assert len(digests["api01"].splitlines()) == 7
 
 
+RABBITMQ_HOSTS = ("api01", "api02", "agents01")  # the rig inventory's rabbitmq group
+
+
+def rabbitmq_running_nodes(host: str = "api01") -> set[str]:
+    """The nodes the cluster counts as running, as one of its nodes reports it."""
+    result = on_host(host, "podman exec rabbitmq rabbitmqctl cluster_status --formatter json",
+                     check=False)
+    return set(json.loads(result.stdout)["running_nodes"]) if result.returncode == 0 else set()
+
+
+def test_rabbitmq_is_one_cluster_whose_queues_are_replicated_on_every_node() -> None:
+    nodes = {f"rabbit@{HOSTS[host]}" for host in RABBITMQ_HOSTS}
+    for host in RABBITMQ_HOSTS:
+        assert rabbitmq_running_nodes(host) == nodes, host
+    queues = json.loads(on_host("api01", "podman exec rabbitmq rabbitmqctl list_queues "
+                                         "--formatter json name type durable members").stdout)
+    durable = [queue for queue in queues if queue["durable"]]
+    assert durable, "the services declared their queues"
+    assert all(queue["type"] == "quorum" for queue in durable), durable
+    assert all(set(queue["members"]) == nodes for queue in durable), durable
+
+
 def test_every_hosts_snmpd_feeds_gnocchi(token: str) -> None:
     def polled() -> set[str]:
         status, _, found = request(f"{GNOCCHI}/resource/host", token)
@@ -138,6 +161,9 @@ def test_losing_a_backend_then_its_whole_host_during_ingest_loses_nothing(
         wait_container_healthy("api02", "gnocchi-api")
     ingest.finish(clients)
     ingest.assert_nothing_lost(token)
+    # Its rabbitmq node rejoined the cluster on its own.
+    wait_for("api02's rabbitmq node running in the cluster again",
+             lambda: f"rabbit@{HOSTS['api02']}" in rabbitmq_running_nodes(), timeout=180)
 
 
 def started_at(host: str, name: str) -> float:
