@@ -35,10 +35,15 @@ def project_root() -> Path:
         "reinstall from one (pip install <checkout>, or pip install -e <checkout>)")
 
 
+def passwords_template_file() -> Path:
+    """The empty passwords.yml shipped with the project (DataDirNotFound without its data)."""
+    return project_root() / "etc" / "telemetry" / "passwords.yml"
+
+
 def passwords_template() -> str:
     """The empty passwords.yml an operator copies into place, for messages that say so."""
     try:
-        return str(project_root() / "etc" / "telemetry" / "passwords.yml")
+        return str(passwords_template_file())
     except DataDirNotFound:
         return "etc/telemetry/passwords.yml of the checkout"
 

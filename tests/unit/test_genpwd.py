@@ -11,15 +11,16 @@ CLI = "telemetry.cli.genpwd"
 TEMPLATE = Path(__file__).resolve().parents[2] / "etc" / "telemetry" / "passwords.yml"
 
 
-def every_template_key_set() -> str:
-    """A passwords.yml holding a value for each key of the shipped template."""
-    return "".join(f"{key}: set\n" for key in yaml.safe_load(TEMPLATE.read_text()))
+def every_template_key_set(**values: str) -> str:
+    """A passwords.yml holding `values`, and "set" for every other key of the shipped template."""
+    keys = {**dict.fromkeys(yaml.safe_load(TEMPLATE.read_text()), "set"), **values}
+    return yaml.safe_dump(keys)
 
 
 def test_fills_only_empty_keys_with_strong_private_values(tmp_path: Path) -> None:
     passwords = tmp_path / "passwords.yml"
-    passwords.write_text(every_template_key_set() + "database_password:\nredis_password: ''\n"
-                         "keystone_admin_password: kept\n")
+    passwords.write_text(every_template_key_set(database_password="", redis_password="",
+                                                keystone_admin_password="kept"))
     passwords.chmod(0o600)
     result = run_cli(CLI, "-p", str(passwords))
     assert result.returncode == 0, result.stderr

@@ -22,7 +22,7 @@ import yaml
 
 from telemetry.common.errors import BadInput, run_cli
 from telemetry.common.yaml_files import load_mapping
-from telemetry.paths import passwords_template
+from telemetry.paths import DataDirNotFound, passwords_template, passwords_template_file
 
 PROG = "telemetry-genpwd"
 DEFAULT_PASSWORDS = Path("/etc/telemetry/passwords.yml")
@@ -54,8 +54,11 @@ def fill(path: Path) -> list[str]:
 
 def template_keys() -> list[str]:
     """The keys of the shipped passwords.yml (none when running without the project's data)."""
-    template = Path(passwords_template())
-    return list(load_mapping(template, PasswordsFileError)) if template.is_file() else []
+    try:
+        template = passwords_template_file()
+    except DataDirNotFound:
+        return []
+    return list(load_mapping(template, PasswordsFileError))
 
 
 def load(path: Path) -> dict[str, object]:
