@@ -96,8 +96,12 @@ class Balancer:
             drained_copy.write_text(plan.config)
         else:
             drained_copy.unlink(missing_ok=True)
-        install = f"cp {shlex.quote(CONFIG_MOUNT + '/' + source)} {shlex.quote(self.config_dest)}"
-        exec_checked(self.container, install + " && nginx -t -q && nginx -s reload", user="root")
+        dest = shlex.quote(self.config_dest)
+        install = f"cp {shlex.quote(CONFIG_MOUNT + '/' + source)} {dest}"
+        # -c: the balancer's own config (and through it its pid file), which need not be
+        # nginx's default one (the mariadb-proxy's is nginx-mariadb.conf).
+        reload = f"nginx -t -q -c {dest} && nginx -s reload -c {dest}"
+        exec_checked(self.container, f"{install} && {reload}", user="root")
 
     def wait_for_workers(self, old: set[str], timeout: int) -> float:
         """Wait until the workers from before the reload exited: they finish their requests."""

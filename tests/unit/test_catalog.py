@@ -211,6 +211,17 @@ def test_a_port_override_reaches_the_port_the_healthchecks_and_the_peers() -> No
     assert metricd.healthcheck is not None and metricd.healthcheck.port == 6380
 
 
+def test_a_worker_of_the_database_counts_connections_through_its_proxy_too() -> None:
+    catalog = load_catalog()
+    check = catalog.services["aodh"].containers["aodh-evaluator"].healthcheck
+    assert check is not None and (check.port, check.frontend_ports) == (3306, (13306,))
+    values = {**catalog_variables(catalog), "mariadb_lb_port": 14306}
+    resolved = resolve(catalog, values).services["aodh"].containers["aodh-evaluator"]
+    assert resolved.healthcheck is not None and resolved.healthcheck.frontend_ports == (14306,)
+    rabbitmq = catalog.services["aodh"].containers["aodh-listener"].healthcheck
+    assert rabbitmq is not None and rabbitmq.frontend_ports == ()
+
+
 def test_memcached_listens_where_the_engine_says() -> None:
     catalog = load_catalog()
     values = {**catalog_variables(catalog), "api_interface_address": "10.0.0.5",
@@ -263,7 +274,8 @@ def test_frontends_are_templates_of_the_port_and_backend_variables() -> None:
     frontends = catalog_variables(load_catalog())["loadbalancer_frontends"]
     gnocchi = next(f for f in frontends if f["name"] == "gnocchi_api")
     retried = gnocchi.pop("idempotent_posts")
-    assert gnocchi == {"name": "gnocchi_api", "listen_port": "{{ gnocchi_lb_port }}",
+    assert gnocchi == {"balancer": "nginx", "name": "gnocchi_api",
+                       "listen_port": "{{ gnocchi_lb_port }}",
                        "backend_port": "{{ gnocchi_api_port }}",
                        "backends": "{{ gnocchi_api_backend_addresses }}"}
     assert re.match(retried, "/v1/batch/resources/metrics/measures")

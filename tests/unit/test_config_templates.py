@@ -48,6 +48,11 @@ HOST = "192.0.2.10"
 ANSIBLE_PEERS = {
     "api_interface_address": HOST,
     "mariadb_address": "192.0.2.21",
+    # deploy.yml's: mariadb_address and mariadb_port where the mariadb group is one host.
+    "database_address": "192.0.2.21",
+    "database_port": 3306,
+    "mariadb_backend_addresses": ["192.0.2.21"],
+    "mariadb_cluster_addresses": ["192.0.2.21"],
     "redis_address": "192.0.2.51",
     "keystone_address": "192.0.2.61",
     "rabbitmq_addresses": ["192.0.2.31", "192.0.2.32"],
@@ -272,7 +277,8 @@ def test_every_template_renders_to_a_valid_file(path: Path, engine: str) -> None
     elif name.endswith(".yaml"):
         assert isinstance(yaml.safe_load(text), dict)
     elif name.endswith((".conf", ".ini", ".cnf")) and name not in (
-            "redis.conf", "snmpd.conf", "nginx.conf", "logrotate.conf", "rabbitmq.conf",
+            "redis.conf", "snmpd.conf", "nginx.conf", "nginx-mariadb.conf", "logrotate.conf",
+            "rabbitmq.conf",
             "rabbitmq-env.conf"):
         assert _ini(text, allow_no_value=name == "my.cnf").sections()
 
@@ -639,6 +645,58 @@ def test_nginx_upstreams_follow_a_port_override() -> None:
                                        "gnocchi_lb_port": 19041})
     assert _upstreams(text)["gnocchi_api"] == ["192.0.2.81:9041", "192.0.2.82:9041"]
     assert "19041" in re.findall(r"^\s*listen \S+:(\d+);$", text, re.MULTILINE)
+
+
+# --- mariadb: Galera and its proxy ------------------------------------------------------------
+
+GALERA_NODES = ["192.0.2.21", "192.0.2.22", "192.0.2.23"]
+
+
+def test_one_mariadb_host_runs_without_galera() -> None:
+    assert "wsrep" not in _render("my.cnf.j2", **ANSIBLE_PEERS)
+
+
+def test_several_mariadb_hosts_form_one_galera_cluster() -> None:
+    peers = {**ANSIBLE_PEERS, "mariadb_cluster_addresses": GALERA_NODES}
+    mysqld = _ini(_render("my.cnf.j2", **peers), allow_no_value=True)["mysqld"]
+    assert mysqld["wsrep_on"] == "ON"
+    assert mysqld["wsrep_provider"] == "/usr/lib/galera/libgalera_smm.so"
+    assert mysqld["wsrep_cluster_address"] == (
+        "gcomm://192.0.2.21:4567,192.0.2.22:4567,192.0.2.23:4567")
+    assert mysqld["wsrep_node_address"] == f"{HOST}:4567"
+    options = mysqld["wsrep_provider_options"].strip('"').split(";")
+    assert f"gmcast.listen_addr=tcp://{HOST}:4567" in options
+    assert f"ist.recv_addr={HOST}:4568" in options
+    assert mysqld["wsrep_sst_method"] == "mariabackup"
+    assert mysqld["wsrep_sst_receive_address"] == f"{HOST}:4444"
+    # Galera replicates row events of InnoDB tables, with interleaved auto-increment locks.
+    assert (mysqld["binlog_format"], mysqld["innodb_autoinc_lock_mode"]) == ("ROW", "2")
+    # The donor's mariabackup logs in through the socket: no SST password anywhere.
+    assert "wsrep_sst_auth" not in mysqld
+    # Kubernetes runs one pod: no cluster whatever the addresses say.
+    assert "wsrep" not in _render("my.cnf.j2", "KUBERNETES", **peers)
+
+
+def test_the_mariadb_proxy_sends_every_connection_to_one_writer() -> None:
+    text = _render("nginx-mariadb.conf.j2",
+                   **{**ANSIBLE_PEERS, "mariadb_backend_addresses": GALERA_NODES})
+    servers = re.findall(r"^\s*server (\S+) ([^;]*);$", text, re.MULTILINE)
+    assert [address for address, _ in servers] == [
+        "192.0.2.21:3306", "192.0.2.22:3306", "192.0.2.23:3306"]
+    # A constant key: every connection to the same node (nginx's `backup` servers would take
+    # turns, two writers at once).
+    assert re.findall(r"^\s*hash (\S+);$", text, re.MULTILINE) == ["mariadb-writer"]
+    assert "backup" not in text
+    assert re.findall(r"^\s*listen (\S+);$", text, re.MULTILINE) == [f"{HOST}:13306"]
+    assert "stream {" in text and "http {" not in text
+    assert "load_module /usr/lib/nginx/modules/ngx_stream_module.so;" in text
+    # An idle pooled connection outlives oslo.db's hour before it recycles it.
+    assert "proxy_timeout 3660s;" in text
+    assert text.count("{") == text.count("}")
+
+
+def test_the_api_nginx_does_not_serve_the_database() -> None:
+    assert "13306" not in _render("nginx.conf.j2", **ANSIBLE_PEERS)
 
 
 def _kubernetes_backends() -> dict[str, Any]:

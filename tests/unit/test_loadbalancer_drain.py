@@ -63,3 +63,28 @@ def test_nothing_drained_gives_back_the_rendered_config() -> None:
 def test_draining_twice_marks_once() -> None:
     once = drain(CONFIG, ["10.0.0.12:8041"]).config
     assert drain(once, ["10.0.0.12:8041"]).config == once
+
+
+SINGLE_WRITER = """\
+stream {
+    upstream mariadb {
+        server 10.0.0.11:3306 max_fails=1 fail_timeout=10s;
+        server 10.0.0.12:3306 max_fails=1 fail_timeout=10s backup;
+        server 10.0.0.13:3306 max_fails=1 fail_timeout=10s backup;
+    }
+}
+"""
+
+
+def test_draining_the_single_writer_hands_its_connections_to_a_backup() -> None:
+    plan = drain(SINGLE_WRITER, ["10.0.0.11:3306"])
+    assert plan.drained == {"10.0.0.11:3306": ["mariadb"]}
+    assert _server_lines(plan.config, "10.0.0.11:3306") == [
+        "server 10.0.0.11:3306 max_fails=1 fail_timeout=10s down;"]
+    assert _server_lines(plan.config, "10.0.0.12:3306") == _server_lines(
+        SINGLE_WRITER, "10.0.0.12:3306")
+
+
+def test_a_backup_gets_no_connections_so_it_is_not_drained() -> None:
+    plan = drain(SINGLE_WRITER, ["10.0.0.12:3306"])
+    assert plan.drained == {} and plan.kept == {} and plan.config == SINGLE_WRITER

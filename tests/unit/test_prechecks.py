@@ -112,3 +112,17 @@ def test_a_state_service_on_two_hosts_is_refused_saying_what_to_list() -> None:
     assert "mariadb runs on 2 hosts (c1, c2)" in refused[0].detail
     assert "List 1 host, or 3 or more, in the inventory's [mariadb] group" in refused[0].detail
     assert all(result.ok for result in check_quorum({**two, "mariadb": ["c1"]}))
+
+
+def test_a_galera_cluster_without_a_host_for_its_proxy_is_refused_saying_what_to_add() -> None:
+    from telemetry.deploy.prechecks import check_database_proxy
+
+    cluster = {"mariadb": ["c1", "c2", "c3"], "loadbalancer": []}
+    [refused] = check_database_proxy(cluster)
+    assert not refused.ok
+    assert "mariadb runs on 3 hosts" in refused.detail
+    assert "add a host to [loadbalancer]" in refused.detail
+    [through_proxy] = check_database_proxy({**cluster, "loadbalancer": ["lb1"]})
+    assert through_proxy.ok and "through the mariadb-proxy" in through_proxy.detail
+    [alone] = check_database_proxy({"mariadb": ["c1"], "loadbalancer": []})
+    assert alone.ok and "directly" in alone.detail

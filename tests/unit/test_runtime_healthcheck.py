@@ -251,3 +251,67 @@ def test_unreadable_proc_is_unhealthy(tmp_path: Path) -> None:
     result = healthcheck("listen", "80", proc_net=tmp_path / "missing")
 
     assert_verdict(result, False, "cannot read", "tcp")
+
+
+# --- mariadb (the `mariadb` client is a stand-in script: the real one answers in the deploys) ---
+
+
+def fake_mariadb_client(tmp_path: Path, answer: str, exit_code: int = 0) -> dict[str, str]:
+    """PATH with a stand-in `mariadb` that prints what a server would answer the check's query
+    (tab-separated, as --batch prints it) and exits like the real client."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "answer").write_text(answer + "\n")
+    client = bin_dir / "mariadb"
+    stream = ">&2" if exit_code else ""
+    client.write_text(f"#!/bin/sh\ncat '{bin_dir}/answer' {stream}\nexit {exit_code}\n")
+    client.chmod(0o755)
+    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+
+
+def mariadb_check(port: int, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(HEALTHCHECK), "mariadb", str(port)], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(("answer", "healthy", "word"), [
+    ("0\tNULL\tNULL", True, "mariadb answers"),
+    ("1\tSynced\tPrimary", True, "Synced in the Primary"),
+    ("1\tJoiner\tPrimary", False, "Joiner"),
+    ("1\tDonor/Desynced\tPrimary", False, "Donor/Desynced"),
+    ("1\tInitialized\tnon-Primary", False, "non-Primary"),
+])
+def test_mariadb_is_healthy_when_it_answers_and_its_galera_node_is_synced(
+        tmp_path: Path, answer: str, healthy: bool, word: str) -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+        assert_verdict(mariadb_check(port, fake_mariadb_client(tmp_path, answer)), healthy, word)
+
+
+def test_mariadb_that_does_not_answer_is_unhealthy_saying_why(tmp_path: Path) -> None:
+    env = fake_mariadb_client(tmp_path, "ERROR 2002 (HY000): Can't connect", exit_code=1)
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+        assert_verdict(mariadb_check(port, env), False, "does not answer", "Can't connect")
+    # Not even listening: the client is not asked.
+    assert_verdict(mariadb_check(free_port(), env), False, "nothing listens")
+
+
+def test_established_to_any_of_several_ports_counts() -> None:
+    """A worker reaches mariadb directly (3306) or through the mariadb-proxy (13306)."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+        unused = free_port()
+        assert_verdict(healthcheck("established", str(unused), str(port)), False,
+                       f"remote port {unused} or {port}")
+        with socket.create_connection(("127.0.0.1", port)):
+            accepted, _ = server.accept()
+            with accepted:
+                assert_verdict(healthcheck("established", str(unused), str(port)), True,
+                               f"port {port}")

@@ -80,9 +80,10 @@ def catalog_variables(catalog: Catalog) -> dict[str, Any]:
 def loadbalancer_frontends(catalog: Catalog) -> list[dict[str, str]]:
     """What the load balancer serves, as templates of other variables (both engines resolve
     them after the merge, so a port override or the engine's own backend addresses flow in):
-    [{name, listen_port, backend_port, backends, idempotent_posts}]. <container>_backend_addresses
-    is every address the container listens on (Ansible: from the inventory; Kubernetes: its
-    Service); idempotent_posts is the backend's regex of resendable POSTs ("" for none)."""
+    [{balancer, name, listen_port, backend_port, backends, idempotent_posts}]. balancer is the
+    container that serves it (each renders its own); <container>_backend_addresses is every
+    address the container listens on (Ansible: from the inventory; Kubernetes: its Service);
+    idempotent_posts is the backend's regex of resendable POSTs ("" for none)."""
     frontends: list[dict[str, str]] = []
     for balancer in catalog.containers():
         for listen, backend_name in balancer.frontends.items():
@@ -90,6 +91,7 @@ def loadbalancer_frontends(catalog: Catalog) -> list[dict[str, str]]:
             assert backend is not None  # the parser checked it
             stem = backend.variable_stem
             frontends.append({
+                "balancer": balancer.name,
                 "name": stem,
                 "listen_port": "{{ " + port_variable(listen) + " }}",
                 "backend_port": "{{ " + port_variable(next(iter(backend.ports))) + " }}",
@@ -167,7 +169,8 @@ def _resolve_container(container: Container, ports: Mapping[str, int],
     check = container.healthcheck
     healthcheck: Healthcheck | None = None
     if check is not None:
-        healthcheck = replace(check, port=ports[check.port_name])
+        healthcheck = replace(check, port=ports[check.port_name], frontend_ports=tuple(
+            ports[name] for name in check.frontend_port_names))
     return replace(container, ports={name: ports[name] for name in container.ports},
                    healthcheck=healthcheck,
                    command=render_command(container, context))

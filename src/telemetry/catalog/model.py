@@ -37,7 +37,9 @@ class ConfigFile:
 @dataclass(frozen=True)
 class Healthcheck:
     """``port`` is the number the check targets: the container's own port named by
-    ``port_name``, or the first port of the ``peer`` service."""
+    ``port_name``, or the first port of the ``peer`` service. An established check also counts
+    a connection to ``frontend_ports`` (named ``frontend_port_names``): the listen ports of the
+    load balancers in front of the peer, where clients may reach it instead (mariadb-proxy)."""
 
     type: str
     port: int
@@ -45,6 +47,8 @@ class Healthcheck:
     peer: str | None = None
     path: str = "/"
     protocol: str = "tcp"
+    frontend_ports: tuple[int, ...] = ()
+    frontend_port_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

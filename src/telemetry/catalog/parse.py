@@ -25,7 +25,7 @@ from telemetry.catalog.model import (
 from telemetry.common.errors import BadInput
 from telemetry.common.yaml_files import check_known_keys
 
-HEALTHCHECK_TYPES = ("http", "listen", "established")
+HEALTHCHECK_TYPES = ("http", "listen", "established", "mariadb")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 _PORT_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _PERM_RE = re.compile(r"^0[0-7]{3}$")
@@ -424,8 +424,14 @@ def _resolve_peer(services: dict[str, Service], service: Service, container: Con
     first = peer.first_port()
     if first is None:
         raise CatalogError(f"{where}: key 'peer' names {check.peer!r}, which has no ports")
+    peer_container = next(c for c in peer.containers.values() if first[0] in c.ports)
+    frontends = [(name, balancer.ports[name]) for other in services.values()
+                 for balancer in other.containers.values()
+                 for name, backend in balancer.frontends.items() if backend == peer_container.name]
     resolved = Healthcheck(type=check.type, port=first[1], port_name=first[0], peer=check.peer,
-                           path=check.path, protocol=check.protocol)
+                           path=check.path, protocol=check.protocol,
+                           frontend_ports=tuple(number for _, number in frontends),
+                           frontend_port_names=tuple(name for name, _ in frontends))
     # Frozen dataclasses: swap the container in its (mutable) service dict.
     service.containers[container.name] = replace(container, healthcheck=resolved)
 

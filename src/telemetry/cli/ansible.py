@@ -30,7 +30,11 @@ from telemetry.paths import passwords_template, project_root
 
 PROG = "telemetry-ansible"
 PLAYBOOK_ACTIONS = {"deploy": "deploy", "genconfig": "genconfig",
-                    "reconfigure": "reconfigure", "upgrade": "upgrade"}
+                    "reconfigure": "reconfigure", "upgrade": "upgrade",
+                    "mariadb-recovery": "deploy"}
+# mariadb-recovery is a deploy of mariadb alone that first restarts the Galera cluster from
+# its most advanced node (ansible/roles/mariadb/tasks/before.yml).
+RECOVERY_VARS = ["-e", "telemetry_mariadb_recovery=true", "--tags", "mariadb"]
 # Actions of ansible/day2.yml; they need no passwords.yml (prechecks reports it missing).
 DAY2_ACTIONS = ("pull", "check", "stop", "destroy")
 DESCRIPTION = """Deploy and operate the telemetry stack (aodh, ceilometer, gnocchi and friends).
@@ -60,6 +64,11 @@ actions (each on every host of the inventory; --limit HOSTS narrows them):
   check        each host runs its containers' healthchecks; table of state, health, restarts
   stop         each host stops its containers, dependents first
   destroy      each host removes its containers (and with --include-volumes their data)
+  mariadb-recovery
+               after every node of a Galera cluster (the mariadb group) stopped, or the
+               cluster lost its majority: stops what still runs, finds the node with the
+               last commit (mariadbd --wsrep-recover), starts the cluster there and has the
+               others rejoin it, as kolla-ansible mariadb_recovery does
   upgrade      move to telemetry_base_release's OpenStack release (e.g. Zed -> 2025.1), service
                by service in dependency order: new images, database migrations, then the
                new containers; rabbitmq is drained and starts empty, mariadb-upgrade runs.
@@ -126,7 +135,9 @@ def playbook_command(args: argparse.Namespace, action: str | None = None) -> lis
     command = [ansible_tool("ansible-playbook"), "-i", str(inventory_path(args)),
                str(root / "ansible" / playbook), "-e", f"telemetry_config_dir={args.configdir}",
                "-e", f"telemetry_action={PLAYBOOK_ACTIONS.get(action, action)}"]
-    if args.tags:
+    if action == "mariadb-recovery":
+        command += RECOVERY_VARS
+    elif args.tags:
         command += ["--tags", args.tags]
     if args.limit:
         command += ["--limit", args.limit]
@@ -218,8 +229,10 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "upgrade" and args.check:
         return upgrade_check(args)
     if args.action in PLAYBOOK_ACTIONS:
-        if not (args.skip_prechecks or args.check) and prechecks(
-                args, upgrading=args.action == "upgrade") != 0:
+        # A recovery runs while the cluster is down: the hosts' port checks would see its
+        # own stopped-but-present containers' ports, and there is nothing to refuse.
+        skip = args.skip_prechecks or args.check or args.action == "mariadb-recovery"
+        if not skip and prechecks(args, upgrading=args.action == "upgrade") != 0:
             print(f"{PROG} {args.action}: refused, nothing was changed: fix what the "
                   "prechecks above name (or pass --skip-prechecks)", file=sys.stderr)
             return 1

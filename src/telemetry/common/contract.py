@@ -27,7 +27,11 @@ def healthcheck_command(healthcheck: Mapping[str, Any], address: str) -> list[st
         udp = ["--udp"] if healthcheck.get("protocol") == "udp" else []
         return ["telemetry_healthcheck", "listen", port, *udp]
     if kind == "established":
-        return ["telemetry_healthcheck", "established", port]
+        # Directly to the peer, or to a load balancer in front of it (mariadb-proxy).
+        through = [str(number) for number in healthcheck.get("frontend_ports") or ()]
+        return ["telemetry_healthcheck", "established", port, *through]
+    if kind == "mariadb":
+        return ["telemetry_healthcheck", "mariadb", port]
     raise ValueError(f"unknown healthcheck type {kind!r}")
 
 

@@ -42,6 +42,9 @@ class _Upstream:
     def primaries(self) -> list[str]:
         return [address for _, address, backup in self.servers if not backup]
 
+    def addresses(self) -> list[str]:
+        return [address for _, address, _ in self.servers]
+
 
 def _upstreams(lines: list[str]) -> list[_Upstream]:
     upstreams: list[_Upstream] = []
@@ -75,9 +78,11 @@ def _mark_down(line: str) -> str:
 def drain(config: str, servers: Iterable[str]) -> DrainPlan:
     """Mark every line of each server ("address:port") down, in every upstream it serves.
 
-    A server that is the last primary of an upstream left in service stays in: with every
-    server down nginx answers 502 itself, which is worse than a backend that restarts.
-    Servers are taken in the order given, so the first ones asked for win."""
+    A server that is the last of an upstream left in service (primary or backup: a single
+    writer's backups take over from it) stays in: with every server down nginx answers 502
+    itself, which is worse than a backend that restarts. Only primaries are drained, as only
+    they receive requests. Servers are taken in the order given, so the first ones asked for
+    win."""
     lines = config.splitlines()
     drained: dict[str, list[str]] = {}
     kept: dict[str, str] = {}
@@ -86,7 +91,7 @@ def drain(config: str, servers: Iterable[str]) -> DrainPlan:
         for server in servers:
             if server not in upstream.primaries():
                 continue
-            live = [address for address in upstream.primaries()
+            live = [address for address in upstream.addresses()
                     if address not in down and address != server]
             if not live:
                 kept[server] = (f"it is the only server of upstream {upstream.name} still in "

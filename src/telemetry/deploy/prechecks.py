@@ -207,6 +207,23 @@ def check_quorum(groups: dict[str, list[str]] | str) -> list[Result]:
     return results
 
 
+def check_database_proxy(groups: dict[str, list[str]] | str) -> list[Result]:
+    """mariadb on several hosts is a Galera cluster that the services reach through the
+    mariadb-proxy: it needs a host to run on."""
+    if isinstance(groups, str):
+        return []  # check_inventory reports it
+    mariadb = load_catalog().services["mariadb"]
+    nodes = groups.get(mariadb.group, [])
+    proxy_group = mariadb.containers["mariadb-proxy"].group
+    if len(nodes) > 1 and not groups.get(proxy_group):
+        return [Result("database", False, (
+            f"mariadb runs on {len(nodes)} hosts, a Galera cluster that the services reach "
+            f"through the mariadb-proxy, which runs on the [{proxy_group}] group's host, and "
+            f"that group is empty: add a host to [{proxy_group}] in the inventory"))]
+    how = "through the mariadb-proxy, one writer" if len(nodes) > 1 else "directly"
+    return [Result("database", True, f"mariadb on {_hosts(nodes)}, reached {how}")]
+
+
 def check_engine_release(engine_url: str, overrides: dict,
                          upgrading: bool = False) -> list[Result]:
     """The release rule against this machine's engine (the all-in-one host). Without an
@@ -258,6 +275,7 @@ def run_prechecks(configdir: Path, inventory: Path | None, engine_url: str,
         lambda: check_inventory(inventory, groups), lambda: check_globals(configdir),
         lambda: check_passwords(configdir),
         lambda: check_storage(groups, _overrides(configdir)), lambda: check_quorum(groups),
+        lambda: check_database_proxy(groups),
         lambda: check_engine_release(engine_url, _overrides(configdir), upgrading)]
     results: list[Result] = []
     for run in checks:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from telemetry.catalog import Catalog, Container
+from telemetry.catalog import Catalog, Container, container_enabled
 from telemetry.common.contract import CONFIG_MOUNT, healthcheck_command
 from telemetry.common.errors import BadInput
 from telemetry.k8s.configs import SECRETS_MOUNT
@@ -94,6 +94,8 @@ def endpoints(catalog: Catalog, registry: Registry,
         if resource.type != "svc":
             continue
         container = find_container(catalog, resource.vars["container"])
+        if not container_enabled(variables, container):
+            continue  # no Service is made for it (mariadb-proxy is Ansible's)
         healthcheck = container.healthcheck
         port = next(iter(container.ports.values()))
         path = healthcheck.path if healthcheck and healthcheck.type == "http" else None

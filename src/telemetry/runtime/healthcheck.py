@@ -13,9 +13,15 @@ Usage:
     telemetry_healthcheck listen PORT [--udp]
         Healthy when a TCP socket is in LISTEN state on PORT (IPv4 or IPv6), or with --udp
         when a UDP socket is bound to PORT.
-    telemetry_healthcheck established PORT
-        Healthy when an ESTABLISHED TCP connection goes to remote PORT, e.g. a worker
-        connected to rabbitmq (5672), mariadb (3306) or redis (6379).
+    telemetry_healthcheck established PORT [PORT ...]
+        Healthy when an ESTABLISHED TCP connection goes to remote PORT (any of them), e.g. a
+        worker connected to rabbitmq (5672), redis (6379), or mariadb (3306) directly or
+        through the mariadb-proxy (13306).
+    telemetry_healthcheck mariadb PORT
+        Healthy when MariaDB listens on PORT and answers over its socket (the `mariadb`
+        client, as root through unix_socket authentication) and, where it is a Galera node,
+        the node is Synced in the Primary component: a joiner, a donor or a node cut off from
+        the majority is not ready for clients.
 
 Exit codes (Docker's HEALTHCHECK contract; it treats anything but 0 as unhealthy):
     0   healthy (one line on stdout says why)
@@ -32,6 +38,7 @@ import argparse
 import http.client
 import os
 import ssl
+import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -185,14 +192,57 @@ def check_listen(proc_net: str, port: int, udp: bool) -> Result:
     return Result(False, f"{what} port {port}")
 
 
-def check_established(proc_net: str, port: int) -> Result:
+def check_established(proc_net: str, ports: list[int]) -> Result:
     try:
         sockets = read_sockets(proc_net, ("tcp", "tcp6"))
     except ProcNetError as exc:
         return Result(False, str(exc))
-    if any(s.remote_port == port and s.state == TCP_ESTABLISHED for s in sockets):
-        return Result(True, f"an ESTABLISHED tcp connection goes to remote port {port}")
-    return Result(False, f"no ESTABLISHED tcp connection to remote port {port}")
+    for port in ports:
+        if any(s.remote_port == port and s.state == TCP_ESTABLISHED for s in sockets):
+            return Result(True, f"an ESTABLISHED tcp connection goes to remote port {port}")
+    wanted = " or ".join(map(str, ports))
+    return Result(False, f"no ESTABLISHED tcp connection to remote port {wanted}")
+
+
+# --- mariadb -------------------------------------------------------------------------------
+
+# One round trip: 0/1, then the Galera state (empty when the server runs without wsrep).
+MARIADB_QUERY = ("SELECT @@wsrep_on, "
+                 "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                 "WHERE VARIABLE_NAME = 'WSREP_LOCAL_STATE_COMMENT'), "
+                 "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                 "WHERE VARIABLE_NAME = 'WSREP_CLUSTER_STATUS')")
+
+
+def mariadb_state(timeout: float) -> list[str]:
+    """The query's answer, tab-separated fields; raises OSError when the client fails."""
+    try:
+        answer = subprocess.run(
+            ["mariadb", "--batch", "--skip-column-names", f"--connect-timeout={int(timeout)}",
+             "-e", MARIADB_QUERY],
+            capture_output=True, text=True, timeout=timeout, check=False)
+    except (subprocess.TimeoutExpired, FileNotFoundError) as exc:
+        raise OSError(f"mariadb client: {exc}") from None
+    if answer.returncode != 0:
+        raise OSError(answer.stderr.strip() or f"mariadb client exited {answer.returncode}")
+    return answer.stdout.strip().split("\t")
+
+
+def check_mariadb(proc_net: str, port: int, timeout: float) -> Result:
+    listening = check_listen(proc_net, port, udp=False)
+    if not listening.healthy:
+        return listening
+    try:
+        fields = mariadb_state(timeout)
+    except OSError as exc:
+        return Result(False, f"mariadb does not answer: {exc}")
+    if fields[0] != "1":
+        return Result(True, f"mariadb answers on port {port}")
+    local_state, cluster_status = [*fields, "", ""][1:3]
+    if local_state == "Synced" and cluster_status == "Primary":
+        return Result(True, f"galera node Synced in the Primary component, port {port}")
+    return Result(False, f"galera node is {local_state or 'unknown'} in a "
+                         f"{cluster_status or 'unknown'} component")
 
 
 # --- command line --------------------------------------------------------------------------
@@ -242,7 +292,10 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("port", type=_port, metavar="PORT")
     listen.add_argument("--udp", action="store_true", help="look for a bound UDP socket")
     established = checks.add_parser("established", help="a connection to a remote port exists")
-    established.add_argument("port", type=_port, metavar="PORT")
+    established.add_argument("port", type=_port, nargs="+", metavar="PORT")
+    mariadb = checks.add_parser("mariadb", help="MariaDB answers (and its Galera node is synced)")
+    mariadb.add_argument("port", type=_port, metavar="PORT")
+    mariadb.add_argument("--timeout", type=_timeout, default=DEFAULT_TIMEOUT, metavar="S")
     return parser
 
 
@@ -251,6 +304,8 @@ def run(args: argparse.Namespace, proc_net: str) -> Result:
         return check_http(args.url, args.timeout, args.expect_status, args.insecure)
     if args.check == "listen":
         return check_listen(proc_net, args.port, args.udp)
+    if args.check == "mariadb":
+        return check_mariadb(proc_net, args.port, args.timeout)
     return check_established(proc_net, args.port)
 
 

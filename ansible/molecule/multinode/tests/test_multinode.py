@@ -1,18 +1,21 @@
 """Molecule verify of the rig, from outside it: the APIs through the LB host, every host's snmpd
-feeding gnocchi, and ingest that loses nothing while an API backend, then its whole host, is
-stopped and killed, and while a --serial reconfigure restarts one host at a time.
+feeding gnocchi, the Galera and RabbitMQ clusters, and ingest that loses nothing while an API
+backend, then its whole host, is stopped and killed, while the database writer crashes, and
+while a --serial reconfigure restarts one host at a time; last, every Galera node is killed
+and telemetry-ansible mariadb-recovery brings the cluster back with its data.
 
 The failures are real: `podman kill`/`stop` of gnocchi-api inside api02 (over SSH, with its
 own engine), then of the test host api02 itself (every container of it at once, as a power
-cut), which then boots again: its rabbitmq node rejoins the cluster on its own. api02 holds
-API backends (keystone among them) and a rabbitmq node: the rest of the state lives on api01
-until it is clustered.
+cut), which then boots again: its rabbitmq and Galera nodes rejoin their clusters on their own.
+memcached and redis still live on api01 alone (no Sentinel yet), so api01 as a whole is not
+lost here; its mariadb is.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import threading
 import time
@@ -83,7 +86,7 @@ def test_each_api_host_serves_its_own_backends() -> None:
         names = on_host(host, "podman ps --format '{{.Names}}'").stdout.split()
         assert {"gnocchi-api", "aodh-api"} <= set(names), host
     api02 = on_host("api02", "podman ps --format '{{.Names}}'").stdout.split()
-    assert "keystone" in api02 and "mariadb" not in api02
+    assert {"keystone", "mariadb"} <= set(api02) and "redis" not in api02
     agents = on_host("agents01", "podman ps --format '{{.Names}}'").stdout.split()
     assert {"gnocchi-metricd", "aodh-evaluator", "ceilometer-central"} <= set(agents)
     assert "gnocchi-api" not in agents
@@ -129,6 +132,74 @@ def test_rabbitmq_is_one_cluster_whose_queues_are_replicated_on_every_node() -> 
     assert all(set(queue["members"]) == nodes for queue in durable), durable
 
 
+GALERA_HOSTS = ("api01", "api02", "agents01")  # the rig inventory's mariadb group
+GALERA_STATUS = ("wsrep_cluster_size", "wsrep_local_state_comment", "wsrep_cluster_status",
+                 "wsrep_cluster_state_uuid")
+
+
+def galera_status(host: str) -> dict[str, str]:
+    """The node's own view of the cluster, asked over its socket ({} when it does not answer)."""
+    names = ",".join(f"'{name}'" for name in GALERA_STATUS)
+    result = on_host(host, "podman exec mariadb mariadb -N -B -e "
+                           f"\"SHOW GLOBAL STATUS WHERE Variable_name IN ({names})\"", check=False)
+    if result.returncode != 0:
+        return {}
+    return dict(line.split("\t", 1) for line in result.stdout.splitlines())
+
+
+def galera_synced(host: str, size: int = len(GALERA_HOSTS)) -> bool:
+    status = galera_status(host)
+    return (status.get("wsrep_local_state_comment"), status.get("wsrep_cluster_status"),
+            status.get("wsrep_cluster_size")) == ("Synced", "Primary", str(size))
+
+
+def sql(statement: str, via: str = "proxy", client: str = "agents01") -> list[str]:
+    """Rows (tab-separated) of `statement` run by the admin account from client's mariadb
+    container: through the mariadb-proxy on lb01 as the services connect, or on one node
+    (via=HOST), waiting until that node has applied every write certified before it."""
+    passwords = yaml.safe_load((CONFIG_DIR / "passwords.yml").read_text())
+    address, port = (HOSTS["lb01"], 13306) if via == "proxy" else (HOSTS[via], 3306)
+    wait = "" if via == "proxy" else "SET SESSION wsrep_sync_wait = 1; "
+    password = shlex.quote(passwords["database_password"])
+    result = on_host(client, f"podman exec -e MYSQL_PWD={password} mariadb mariadb -h {address} "
+                             f"-P {port} -u root -N -B -e {shlex.quote(wait + statement)}",
+                     check=False)
+    assert result.returncode == 0, f"{statement} via {via}: {result.stderr}"
+    return result.stdout.splitlines()
+
+
+def mark(note: str) -> str:
+    """A row written through the proxy, to be found again on every node."""
+    marker = f"{note}-{uuid.uuid4()}"
+    sql("CREATE DATABASE IF NOT EXISTS rigcheck; CREATE TABLE IF NOT EXISTS rigcheck.marks "
+        f"(mark VARCHAR(80) PRIMARY KEY); INSERT INTO rigcheck.marks VALUES ('{marker}')")
+    return marker
+
+
+def writers() -> set[str]:
+    """The hosts that took a few new connections through the proxy (one when it works)."""
+    nodes = {sql("SELECT @@wsrep_node_address")[0].split(":")[0] for _ in range(5)}
+    return {host for host, address in HOSTS.items() if address in nodes}
+
+
+def on_every_node(marker: str) -> dict[str, bool]:
+    query = f"SELECT COUNT(*) FROM rigcheck.marks WHERE mark = '{marker}'"
+    return {host: sql(query, via=host) == ["1"] for host in GALERA_HOSTS}
+
+
+def test_mariadb_is_one_galera_cluster_written_through_one_node() -> None:
+    statuses = {host: galera_status(host) for host in GALERA_HOSTS}
+    for host in GALERA_HOSTS:
+        assert galera_synced(host), (host, statuses[host])
+    assert len({status["wsrep_cluster_state_uuid"] for status in statuses.values()}) == 1
+    # The proxy sends every connection to one writer.
+    assert len(writers()) == 1
+    # A write through it is on every node; so are the services' databases.
+    assert all(on_every_node(mark("replicated")).values())
+    for host in GALERA_HOSTS:
+        assert {"keystone", "gnocchi", "aodh"} <= set(sql("SHOW DATABASES", via=host)), host
+
+
 def test_every_hosts_snmpd_feeds_gnocchi(token: str) -> None:
     def polled() -> set[str]:
         status, _, found = request(f"{GNOCCHI}/resource/host", token)
@@ -153,17 +224,44 @@ def test_losing_a_backend_then_its_whole_host_during_ingest_loses_nothing(
     wait_container_healthy("api02", "gnocchi-api")
     # The whole host: shut down, then a power cut; each time it boots and its containers
     # come back on their own (restart policy), with nobody redeploying.
+    # Rows written while it is down reach its Galera node when it is back.
+    written_meanwhile = []
     for how in (["podman", "stop", "-t", "10", "rig-api02"],
                 ["podman", "kill", "--signal", "KILL", "rig-api02"]):
         subprocess.run(how, check=True, capture_output=True)
+        written_meanwhile.append(mark("api02-down"))
         time.sleep(5)
         subprocess.run(["podman", "start", "rig-api02"], check=True, capture_output=True)
         wait_container_healthy("api02", "gnocchi-api")
     ingest.finish(clients)
     ingest.assert_nothing_lost(token)
-    # Its rabbitmq node rejoined the cluster on its own.
+    # Its rabbitmq and Galera nodes rejoined their clusters on their own.
     wait_for("api02's rabbitmq node running in the cluster again",
              lambda: f"rabbit@{HOSTS['api02']}" in rabbitmq_running_nodes(), timeout=180)
+    wait_for("api02's Galera node Synced in the cluster again", lambda: galera_synced("api02"),
+             timeout=180)
+    assert all(on_every_node(marker)["api02"] for marker in written_meanwhile)
+
+
+def test_losing_the_database_writer_during_ingest_loses_nothing(
+        token: str, running_ingest: tuple[Ingest, list[Future[None]]]) -> None:
+    ingest, clients = running_ingest
+    [writer] = writers()
+    # A crash of the writer's mariadb (its main process killed; `podman kill` would count as
+    # stopped by the user, and no restart policy would start it): the proxy hands every new
+    # connection to one other node.
+    on_host(writer, "kill -KILL $(podman inspect --format '{{.State.Pid}}' mariadb)")
+    written_meanwhile = mark("writer-down")
+    stand_in = writers()
+    assert len(stand_in) == 1 and writer not in stand_in, stand_in
+    # Its restart policy starts it again; it recovers its position, catches up by IST and takes
+    # the writes back.
+    wait_container_healthy(writer, "mariadb")
+    wait_for("the writer back behind the proxy", lambda: writers() == {writer}, timeout=60)
+    ingest.finish(clients)
+    ingest.assert_nothing_lost(token)
+    assert all(galera_synced(host) for host in GALERA_HOSTS)
+    assert all(on_every_node(written_meanwhile).values())
 
 
 def started_at(host: str, name: str) -> float:
@@ -270,3 +368,27 @@ def serial_reconfigure_of_gnocchi() -> subprocess.CompletedProcess[str]:
         # of its play), so the two restarts are apart.
         assert after["api02"] - after["api01"] > 5, after
     return result
+
+
+def test_mariadb_recovery_restarts_a_cluster_that_lost_every_node(token: str) -> None:
+    before = mark("before-recovery")
+    # Every node at once, as a power cut would: SIGKILL, no clean shutdown, so each says
+    # seqno -1 and none is safe to bootstrap; stopped, so no restart policy brings them back.
+    for host in GALERA_HOSTS:
+        on_host(host, "podman stop --time 0 mariadb")
+    assert not any(galera_status(host) for host in GALERA_HOSTS)
+    recovery = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "telemetry-ansible"), "-i", str(INVENTORY),
+         "--configdir", str(CONFIG_DIR), "mariadb-recovery"],
+        capture_output=True, text=True, check=False)
+    assert recovery.returncode == 0, recovery.stdout[-3000:] + recovery.stderr[-2000:]
+    assert "recovery: bootstrapping on" in recovery.stdout
+    for host in GALERA_HOSTS:
+        assert galera_synced(host), (host, galera_status(host))
+    assert all(on_every_node(before).values()), "every row written before is back"
+    # The services reach their databases again: a new token, and the APIs answer.
+    passwords = yaml.safe_load((CONFIG_DIR / "passwords.yml").read_text())
+    fresh = issue_token("admin", passwords["keystone_admin_password"], "admin")
+    wait_for("gnocchi answering through the LB",
+             lambda: request(f"{GNOCCHI}/resource/generic", fresh)[0] == 200, timeout=120)
+    assert request(f"{AODH}/alarms", fresh)[0] == 200
