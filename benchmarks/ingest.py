@@ -144,14 +144,9 @@ def run_pass(name: str, gnocchi: str, token: str, options: argparse.Namespace) -
     return Pass(name, batches * options.metrics * options.points, seconds, failed, drained)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configdir", type=Path, default=Path("/etc/telemetry"))
-    parser.add_argument("--lb", default="127.0.0.1", help="the load balancer's address")
-    parser.add_argument("--backend", default="127.0.0.1", help="one gnocchi-api's address")
+def add_pass_arguments(parser: argparse.ArgumentParser) -> None:
+    """What a pass through the LB reads: the LB's ports, the load and its shape."""
     parser.add_argument("--gnocchi-lb-port", type=int, default=18041)
-    parser.add_argument("--gnocchi-api-port", type=int,
-                        help="default: the config dir's globals.yml, else the catalog's")
     parser.add_argument("--keystone-lb-port", type=int, default=15000)
     parser.add_argument("--measures", type=int, default=1_000_000, help="per pass")
     parser.add_argument("--metrics", type=int, default=20, help="per batch")
@@ -159,6 +154,16 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--policy", default="horizon-mimic")
     parser.add_argument("--drain-timeout", type=float, default=900)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configdir", type=Path, default=Path("/etc/telemetry"))
+    parser.add_argument("--lb", default="127.0.0.1", help="the load balancer's address")
+    parser.add_argument("--backend", default="127.0.0.1", help="one gnocchi-api's address")
+    parser.add_argument("--gnocchi-api-port", type=int,
+                        help="default: the config dir's globals.yml, else the catalog's")
+    add_pass_arguments(parser)
     options = parser.parse_args()
     options.gnocchi_api_port = options.gnocchi_api_port or gnocchi_api_port(options.configdir)
     token = admin_token(f"http://{options.lb}:{options.keystone_lb_port}", options.configdir)

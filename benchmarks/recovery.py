@@ -2,11 +2,13 @@
 """Time to recover from losing a controller of the rig: its test host is killed (a power cut:
 every container at once), left down, started again, and each milestone is timed from the
 start: the API backends it serves healthy again, its Galera node Synced in a 3-node Primary
-component, its RabbitMQ node running in the cluster. Meanwhile one client reads the APIs
+component, its RabbitMQ node running in the cluster, its redis replicating the master (a new
+one, elected by the sentinels, when it was the master). Meanwhile one client reads the APIs
 through the LB host and counts the answers that were not 200. Run by hand on a deployed rig
 (tools/rig.sh, `molecule converge -s multinode`), not in CI:
 
     .venv/bin/python benchmarks/recovery.py                    # api02, down 10 s
+    .venv/bin/python benchmarks/recovery.py --host api01      # the redis master's host
     .venv/bin/python benchmarks/recovery.py --host agents01 --down 30
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import subprocess
 import sys
 import threading
@@ -61,9 +64,18 @@ def galera_synced(host: str) -> bool:
 
 
 def rabbitmq_running(host: str) -> bool:
-    status = on_host("api01", "podman exec rabbitmq rabbitmqctl cluster_status --formatter json")
+    witness = "agents01" if host != "agents01" else "api02"
+    status = on_host(witness, "podman exec rabbitmq rabbitmqctl cluster_status --formatter json")
     return (status.returncode == 0
             and f"rabbit@{HOSTS[host]}" in json.loads(status.stdout)["running_nodes"])
+
+
+def redis_replicating(host: str, password: str) -> bool:
+    """Its redis is a replica whose link to the master is up."""
+    info = on_host(host, f"podman exec -e REDISCLI_AUTH={shlex.quote(password)} redis redis-cli "
+                         f"--no-auth-warning -h {HOSTS[host]} INFO replication")
+    lines = info.stdout.split()
+    return info.returncode == 0 and {"role:slave", "master_link_status:up"} <= set(lines)
 
 
 def backends_healthy(host: str) -> bool:
@@ -88,6 +100,7 @@ class Reader:
 
     def __init__(self, token: str) -> None:
         self.token, self.done, self.failed = token, 0, 0
+        self.failures: dict[str, int] = {}  # "status url" -> count
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -97,7 +110,11 @@ class Reader:
         while not self.stopping.is_set():
             for url in urls:
                 self.done += 1
-                self.failed += answers(url, self.token) != 200
+                status = answers(url, self.token)
+                if status != 200:
+                    self.failed += 1
+                    what = f"{status} {url.split('/', 3)[2]}"
+                    self.failures[what] = self.failures.get(what, 0) + 1
 
 
 def timed(label: str, started: float, check: Callable[[], bool], timeout: float) -> float:
@@ -113,8 +130,9 @@ def timed(label: str, started: float, check: Callable[[], bool], timeout: float)
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--host", default="api02", choices=["api02", "agents01"],
-                        help="the controller to lose (api01 still holds memcached and redis)")
+    parser.add_argument("--host", default="api02", choices=["api01", "api02", "agents01"],
+                        help="the controller to lose (api01 holds the redis master after a "
+                             "deploy)")
     parser.add_argument("--down", type=float, default=10, help="seconds it stays down")
     parser.add_argument("--configdir", type=Path, default=Path("/var/lib/telemetry-rig/config"))
     args = parser.parse_args()
@@ -135,11 +153,17 @@ def main() -> int:
                        lambda: galera_synced(args.host), 300)
         rabbit = timed("its RabbitMQ node running in the cluster", started,
                        lambda: rabbitmq_running(args.host), 300)
+        redis = timed("its redis replicating the master", started,
+                      lambda: redis_replicating(args.host, passwords["redis_password"]), 300)
     finally:
         reader.stopping.set()
         thread.join()
-    print(f"recovered (every cluster whole again) {max(galera, rabbit):.1f} s after the kill; "
+    print(f"recovered (every cluster whole again) {max(galera, rabbit, redis):.1f} s after the "
+          f"kill; "
           f"reads through the LB meanwhile: {reader.done}, not 200: {reader.failed}")
+    if reader.failures:
+        print("  not 200: " + ", ".join(f"{what} x{count}" for what, count
+                                        in sorted(reader.failures.items())))
     return 0 if reader.failed == 0 else 1
 
 

@@ -17,7 +17,7 @@ ruff check src tests benchmarks ansible
 echo "== ansible-lint (production profile; .ansible-lint lists any skip with its reason)"
 ansible-lint
 echo "== pytest"
-pytest -ra "$@"
+pytest -ra --durations=15 "$@"
 echo "== molecule test (ansible/molecule/default)"
 started=$SECONDS
 (cd ansible && molecule test)

@@ -158,6 +158,10 @@ running_image_labels:
   description: The labels of the image the existing container runs; {} when there is none.
   type: dict
   returned: always
+was_running:
+  description: The existing container was running (false when there is none).
+  type: bool
+  returned: always
 """
 
 CONFIG_HASH_LABEL = "telemetry.config-hash"
@@ -328,6 +332,8 @@ class Plan:
     # What the images say of themselves: upgrade compares the release they were built for.
     image_labels: dict[str, str] = field(default_factory=dict)
     running_image_labels: dict[str, str] = field(default_factory=dict)
+    # The container this replaces was running: what must be handed over before it stops.
+    was_running: bool = False
 
     @property
     def changed(self) -> bool:
@@ -338,7 +344,8 @@ class Plan:
                 "differences": [asdict(diff) for diff in self.differences],
                 "container_id": self.container_id, "image_id": self.image_id,
                 "image_labels": self.image_labels,
-                "running_image_labels": self.running_image_labels}
+                "running_image_labels": self.running_image_labels,
+                "was_running": self.was_running}
 
 
 def wanted_view(wanted: Wanted, image: Mapping[str, Any]) -> dict[str, Any]:
@@ -494,10 +501,10 @@ def plan(client: docker.DockerClient, wanted: Wanted) -> Plan:
     if container is None:
         return Plan("created", image_id=image["Id"], image_labels=labels)
     differences = compare(container, wanted, image)
-    action = _action(wanted.state, bool((container.get("State") or {}).get("Running")),
-                     bool(differences))
+    running = bool((container.get("State") or {}).get("Running"))
+    action = _action(wanted.state, running, bool(differences))
     return Plan(action, differences, container_id, image["Id"], labels,
-                _running_image_labels(client, container))
+                _running_image_labels(client, container), was_running=running)
 
 
 def _labels(image: Mapping[str, Any]) -> dict[str, str]:

@@ -30,7 +30,16 @@ def make_environment(search_path: Iterable[Path]) -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,
     )
+    # The config templates are Ansible's too: what they use of its filters means the same here.
+    env.filters["bool"] = ansible_bool
     return env
+
+
+def ansible_bool(value: Any) -> bool:
+    """Ansible's `bool` filter: true, yes, on and 1 (any case) are true, anything else false."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"true", "yes", "on", "1", "y", "t"}
 
 
 def render(env: jinja2.Environment, template: str, variables: Mapping[str, Any]) -> str:

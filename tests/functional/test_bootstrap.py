@@ -31,7 +31,7 @@ import yaml
 
 from telemetry.image.render import HASH_LABEL
 from tests.conftest import run_cli
-from tests.functional.conftest import build
+from tests.functional.conftest import build, wait_until
 
 pytestmark = pytest.mark.images
 
@@ -207,18 +207,6 @@ def write_spec(directory: Path, spec: dict[str, Any]) -> Path:
     return directory
 
 
-def wait_until(check: Any, what: str, timeout: float, logs: Any = None) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        ok, last = check()
-        if ok:
-            return last
-        time.sleep(1)
-    extra = f"\n--- logs\n{logs()}" if logs else ""
-    pytest.fail(f"{what} not ready within {timeout} s: {last}{extra}")
-
-
 # --- the stack -----------------------------------------------------------------------------
 
 
@@ -300,13 +288,14 @@ def mariadb(stack: Stack) -> Any:
     })
     container = stack.start(stack.images["mariadb"], "mariadb", config)
 
-    def ready() -> tuple[bool, str]:
-        code, out = container.exec_run(["mariadb", "-h127.0.0.1", f"-P{stack.db_port}",
-                                        "-uroot", f"-p{stack.root_password}", "-N", "-e",
-                                        "SELECT 1"])
-        return code == 0, out.decode(errors="replace")
+    def ready() -> bool:
+        code, _ = container.exec_run(["mariadb", "-h127.0.0.1", f"-P{stack.db_port}",
+                                      "-uroot", f"-p{stack.root_password}", "-N", "-e",
+                                      "SELECT 1"])
+        return code == 0
 
-    wait_until(ready, "MariaDB", 90, lambda: container.logs().decode(errors="replace"))
+    wait_until("MariaDB answering", ready, 90,
+               logs=lambda: container.logs().decode(errors="replace"))
     return container
 
 

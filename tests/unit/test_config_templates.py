@@ -54,7 +54,6 @@ ANSIBLE_PEERS = {
     "mariadb_backend_addresses": ["192.0.2.21"],
     "mariadb_cluster_addresses": ["192.0.2.21"],
     "redis_address": "192.0.2.51",
-    "keystone_address": "192.0.2.61",
     "rabbitmq_addresses": ["192.0.2.31", "192.0.2.32"],
     "memcached_addresses": ["192.0.2.41", "192.0.2.42"],
     "keystone_backend_addresses": ["192.0.2.71", "192.0.2.72"],
@@ -133,7 +132,6 @@ def _ansible_environment() -> jinja2.Environment:
     """What group variable values are templated with: Jinja plus Ansible's lookup and filters."""
     env = make_environment([ROLES])
     env.filters.update(_ansible_filters())
-    env.filters["bool"] = lambda value: str(value).lower() in ("true", "yes", "on", "1")
     env.globals["lookup"] = _lookup
     return env
 
@@ -168,6 +166,8 @@ def _resolve(variables: dict[str, Any]) -> dict[str, Any]:
 
     for _ in range(10):
         for key in sorted(pending):
+            if (_variables_in_values(variables[key]) & pending) - {key}:
+                continue  # what it is made of is not resolved yet
             try:
                 variables[key] = resolved(variables[key])
             except (jinja2.TemplateError, TypeError):
@@ -277,9 +277,8 @@ def test_every_template_renders_to_a_valid_file(path: Path, engine: str) -> None
     elif name.endswith(".yaml"):
         assert isinstance(yaml.safe_load(text), dict)
     elif name.endswith((".conf", ".ini", ".cnf")) and name not in (
-            "redis.conf", "snmpd.conf", "nginx.conf", "nginx-mariadb.conf", "logrotate.conf",
-            "rabbitmq.conf",
-            "rabbitmq-env.conf"):
+            "redis.conf", "sentinel.conf", "snmpd.conf", "nginx.conf", "nginx-mariadb.conf",
+            "logrotate.conf", "rabbitmq.conf", "rabbitmq-env.conf"):
         assert _ini(text, allow_no_value=name == "my.cnf").sections()
 
 
@@ -369,8 +368,9 @@ def test_aodh_reaches_its_peers_by_address_or_service_name() -> None:
     assert "@svc-mariadb:3306/aodh" in kubernetes["database"]["connection"]
     assert ansible["keystone_authtoken"]["memcached_servers"] == "192.0.2.41:11211,192.0.2.42:11211"
     assert kubernetes["keystone_authtoken"]["memcached_servers"] == "svc-memcached:11211"
-    assert ansible["service_credentials"]["auth_url"] == "http://192.0.2.61:5000/v3"
-    assert kubernetes["service_credentials"]["auth_url"] == "http://svc-keystone:5000/v3"
+    # Keystone through its internal endpoint: the load balancer (its Service under Kubernetes,
+    # kubernetes/globals.yml), so losing one keystone host costs the services nothing.
+    assert ansible["service_credentials"]["auth_url"] == "http://127.0.0.1:15000/v3"
     for conf in (ansible, kubernetes):
         assert conf["service_credentials"]["region_name"] == "RegionOne"
         assert conf["keystone_authtoken"]["password"] == _fake_secret("aodh_keystone_password")
@@ -493,9 +493,13 @@ def test_ceilometer_pipeline_publishes_to_gnocchi_with_horizon_mimic() -> None:
     sinks = {sink["name"]: sink for sink in pipeline["sinks"]}
     for source in pipeline["sources"]:
         assert set(source["sinks"]) <= set(sinks)
+    # Waiting out the load balancer's retries (ceilometer drops a batch it gave up on).
     for sink in sinks.values():
         assert sink["publishers"] == [
-            "gnocchi://?filter_project=service&archive_policy=horizon-mimic"]
+            "gnocchi://?filter_project=service&archive_policy=horizon-mimic&timeout=60"]
+    overridden = yaml.safe_load(_render("pipeline.yaml.j2",
+                                        ceilometer_gnocchi_publisher_timeout=90))
+    assert overridden["sinks"][0]["publishers"][0].endswith("&timeout=90")
 
 
 def test_ceilometer_polling_interval_and_snmp_targets_are_variables() -> None:
@@ -550,6 +554,55 @@ def test_redis_requires_a_password_and_binds_one_address() -> None:
     assert "protected-mode no" not in text and "protected-mode yes" in lines
     assert {f"bind {HOST}", "port 6379", "appendonly yes", "dir /var/lib/redis",
             "daemonize no", 'logfile ""'} <= lines
+
+
+SENTINEL_NODES = ["192.0.2.51", "192.0.2.52", "192.0.2.53"]
+SENTINEL = {"enable_redis_sentinel": True, "redis_cluster_addresses": SENTINEL_NODES}
+
+
+def test_gnocchi_asks_every_sentinel_where_the_master_is() -> None:
+    conf = _ini(_render("gnocchi.conf.j2", **ANSIBLE_PEERS, **SENTINEL,
+                        redis_password="p@ss/word&x"))
+    for url in (conf["DEFAULT"]["coordination_url"], conf["incoming"]["redis_url"]):
+        password, host, port, query = _redis_url_parts(url)
+        assert (password, host, port) == ("p@ss/word&x", "192.0.2.51", 26379), url
+        assert query == {"db": ["5"], "sentinel": ["telemetry"],
+                         "sentinel_password": ["p@ss/word&x"], "socket_timeout": ["5"],
+                         "sentinel_fallback": ["192.0.2.52:26379", "192.0.2.53:26379"]}, url
+    # On a redis host, its own sentinel is asked first: it is gone only with this gnocchi.
+    on_second = _ini(_render("gnocchi.conf.j2", **{**ANSIBLE_PEERS, **SENTINEL,
+                                                   "api_interface_address": "192.0.2.52"}))
+    _, host, _, query = _redis_url_parts(on_second["incoming"]["redis_url"])
+    assert (host, query["sentinel_fallback"]) == (
+        "192.0.2.52", ["192.0.2.51:26379", "192.0.2.53:26379"])
+    # One redis host: the server itself, no sentinel.
+    single = _ini(_render("gnocchi.conf.j2", **ANSIBLE_PEERS))
+    _, host, port, query = _redis_url_parts(single["incoming"]["redis_url"])
+    assert (host, port, query) == ("192.0.2.51", 6379, {"db": ["5"]})
+
+
+def test_sentinels_watch_the_first_host_with_a_majority_quorum() -> None:
+    lines = _render("sentinel.conf.j2", **ANSIBLE_PEERS, **SENTINEL).splitlines()
+    secret = _fake_secret("redis_password")
+    assert "sentinel monitor telemetry 192.0.2.51 6379 2" in lines
+    assert {f"bind {HOST}", "port 26379", f"requirepass {secret}",
+            f"sentinel sentinel-pass {secret}", f"sentinel auth-pass telemetry {secret}",
+            "sentinel down-after-milliseconds telemetry 5000"} <= set(lines)
+    redis = _render("redis.conf.j2", **ANSIBLE_PEERS, **SENTINEL).splitlines()
+    assert f"masterauth {secret}" in redis
+    assert not any(line.startswith(("replicaof", "slaveof")) for line in redis), (
+        "the role is decided at start, never deployed")
+
+
+def test_the_replication_file_tells_the_start_script_where_the_cluster_is() -> None:
+    env = _render("redis-replication.env.j2", **ANSIBLE_PEERS, **SENTINEL)
+    assert env.split() == [f"self={HOST}", "redis_port=6379", "master_name=telemetry",
+                           "initial_master=192.0.2.51", "quorum=2",
+                           'sentinels="192.0.2.51:26379', "192.0.2.52:26379",
+                           '192.0.2.53:26379"']
+    for engine in ENGINES:
+        assert _render("redis-replication.env.j2", engine, **ANSIBLE_PEERS).split() == [
+            'sentinels=""'], engine
 
 
 def test_mariadb_my_cnf() -> None:
@@ -623,18 +676,33 @@ def test_nginx_upstreams_list_every_backend_and_retry_the_next() -> None:
     assert len(locations) == 3
     for location in locations:
         assert "proxy_next_upstream error timeout http_502 http_503;" in location
-        assert re.search(r"proxy_next_upstream_tries [2-9];", location)
+        assert "proxy_next_upstream_tries 0;" in location, \
+            "a failed request goes on to every server of the upstream, backups included"
     # Only gnocchi's measure writes are resent after reaching a backend (non_idempotent).
     resent = re.findall(r'location ~ "(\S+)" \{(.*?)\}', text, re.DOTALL)
     assert [pattern for pattern, _ in resent] == [
         "^/v1/(metric/[^/]+|resource/[^/]+/[^/]+/metric/[^/]+|batch/metrics|"
         "batch/resources/metrics)/measures$"]
     assert "http_503 non_idempotent;" in resent[0][1]
-    assert text.count("non_idempotent") == 1
     # A resendable write held by a backend still starting goes to another within a client's
     # patience; anything else may take its time (a long aggregation query).
     assert "proxy_read_timeout 5s;" in resent[0][1]
     assert all("proxy_read_timeout 120s;" in location for location in locations)
+    # When that fast pass failed on every server, the write is passed once more, patiently:
+    # the only live backend may be stalled while the other restarts.
+    assert "error_page 502 504 = @gnocchi_api_patient;" in resent[0][1]
+    patient = re.findall(r"location @gnocchi_api_patient \{(.*?)\}", text, re.DOTALL)
+    assert len(patient) == 1
+    assert "proxy_pass http://gnocchi_api;" in patient[0]
+    assert "http_503 non_idempotent;" in patient[0]
+    assert "proxy_read_timeout 120s;" in patient[0]
+    assert text.count("non_idempotent") == 2, "no other location resends a POST"
+    # A read of those paths is no write: the ordinary way, never cut after 5 s and resent.
+    assert re.search(r"error_page 418 = @gnocchi_api_read;\s+"
+                     r"if \(\$request_method != POST\) \{\s+return 418;\s+\}\s+\}", text)
+    read = re.findall(r"location @gnocchi_api_read \{(.*?)\}", text, re.DOTALL)
+    assert len(read) == 1 and read[0] == locations[1], "the same as gnocchi-api's location /"
+    assert text.count("error_page") == 2
     listens = re.findall(r"^\s*listen \S+:(\d+);$", text, re.MULTILINE)
     assert listens == ["15000", "18041", "18042"]
     assert text.count("{") == text.count("}")

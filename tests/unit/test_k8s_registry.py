@@ -57,8 +57,8 @@ def test_workload_kinds_follow_the_catalog_group() -> None:
 
 def test_services_are_for_containers_with_ports_off_the_host_network() -> None:
     assert [r.name for r in of("svc")] == ["mariadb", "mariadb-proxy", "rabbitmq", "memcached",
-                                           "redis", "keystone", "gnocchi-api", "aodh-api",
-                                           "ceilometer-central", "loadbalancer"]
+                                           "redis", "redis-sentinel", "keystone", "gnocchi-api",
+                                           "aodh-api", "ceilometer-central", "loadbalancer"]
     assert of("svc", "loadbalancer")[0].vars["service_type"] == (
         "{{ k8s_loadbalancer_service_type }}")
 

@@ -51,6 +51,23 @@ def service_order(catalog: Catalog) -> list[str]:
     return ordered
 
 
+def balancers_first_order(catalog: Catalog) -> list[str]:
+    """The Ansible engine's deploy order: service_order with each service that balances others
+    (a container with frontends) moved before the first service it balances. The services
+    reach each other through the load balancer there (keystone, to validate tokens), so it runs
+    before them; its upstreams are addresses, which need nothing up yet. (Kubernetes keeps
+    service_order: its nginx names the Services, which must exist when it starts.)"""
+    order = service_order(catalog)
+    for service in list(order):
+        balanced = {catalog.container(name).service  # type: ignore[union-attr]
+                    for container in catalog.services[service].containers.values()
+                    for name in container.frontends.values()} - {service}
+        if balanced:
+            order.remove(service)
+            order.insert(min(order.index(name) for name in balanced), service)
+    return order
+
+
 def catalog_variables(catalog: Catalog) -> dict[str, Any]:
     """The defaults every engine layers under the operator's globals: one per overridable
     catalog fact."""
@@ -68,7 +85,7 @@ def catalog_variables(catalog: Catalog) -> dict[str, Any]:
     values["logrotate_log_paths"] = [f"{s.log_dir}/*.log" for s in catalog.services.values()
                                      if s.log_dir]
     values["loadbalancer_frontends"] = loadbalancer_frontends(catalog)
-    values["telemetry_service_order"] = service_order(catalog)
+    values["telemetry_service_order"] = balancers_first_order(catalog)
     # One variable picks the release; the image tag follows it (group_vars' telemetry_tag).
     values["telemetry_base_release"] = catalog.default_release
     values["telemetry_release_tags"] = {r.name: r.tag for r in catalog.releases.values()}

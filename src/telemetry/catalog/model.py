@@ -82,6 +82,9 @@ class Container:
     healthcheck: Healthcheck | None = None
     bootstrap: str | None = None
     upgrade: UpgradeSteps | None = None
+    # Run in the running container before a deploy recreates it (new config or image): hands
+    # on what only it holds, so stopping it costs nothing (the redis master's role).
+    hand_over: str | None = None
     log_volumes: bool = False
     # The load balancer's: listen port name -> the container it balances.
     frontends: dict[str, str] = field(default_factory=dict)

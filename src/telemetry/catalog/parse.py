@@ -37,8 +37,8 @@ _IMAGE_KEYS = ("parent", "project_source", "extra_context")
 _SERVICE_KEYS = ("group", "reached_at", "enabled", "depends_on", "log_dir", "containers",
                  "databases", "keystone")
 _CONTAINER_KEYS = ("image", "user", "command", "ports", "environment", "config_files",
-                   "volumes", "network", "healthcheck", "bootstrap", "upgrade", "group",
-                   "enabled", "log_volumes", "frontends", "idempotent_posts")
+                   "volumes", "network", "healthcheck", "bootstrap", "upgrade", "hand_over",
+                   "group", "enabled", "log_volumes", "frontends", "idempotent_posts")
 _UPGRADE_KEYS = ("drain", "reset_state", "finalize")
 _CONFIG_FILE_KEYS = ("src", "dest", "owner", "perm")
 _HEALTHCHECK_KEYS = ("type", "port", "peer", "path", "protocol")
@@ -274,6 +274,7 @@ def _parse_container(service: str, name: str, spec: Any, group: str, enabled: bo
         healthcheck=_parse_healthcheck(where, spec.get("healthcheck"), ports),
         bootstrap=_optional(where, spec, "bootstrap", str, None),
         upgrade=_parse_upgrade(where, spec.get("upgrade"), volumes),
+        hand_over=_optional(where, spec, "hand_over", str, None),
         log_volumes=_optional(where, spec, "log_volumes", bool, False),
         frontends=_parse_frontends(where, _optional(where, spec, "frontends", dict, {}), ports),
         idempotent_posts=_parse_regex(where, spec, "idempotent_posts"),

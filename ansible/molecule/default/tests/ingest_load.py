@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -58,12 +58,16 @@ class Ingest:
     does: gnocchi drops a point that arrives back_window behind the newest it processed, so
     batches of one metric that overtake each other would lose points the LB never lost."""
 
-    def __init__(self, token: str, metrics: list[str]) -> None:
+    def __init__(self, token: str, metrics: list[str], resend_failed: bool = False) -> None:
         self.token = token
         self.owned = [metrics[index::CLIENTS] for index in range(CLIENTS)]
         self.sent = [0] * CLIENTS
         self.acknowledged = 0
         self.failures: list[tuple[int, Any]] = []
+        # resend_failed: a client that sends a failed batch again until it is acknowledged (as
+        # a publisher with retries would); each failed try is kept in `resent`, with its time.
+        self.resend_failed = resend_failed
+        self.resent: list[tuple[int, str, float]] = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()
 
@@ -87,8 +91,13 @@ class Ingest:
             with self.lock:
                 if status == 202:
                     self.acknowledged += 1
+                elif self.resend_failed:
+                    self.resent.append((status, str(reply)[:200], time.time()))
+                    self.sent[index] -= 1  # the same batch again, after a pause
                 else:
                     self.failures.append((status, str(reply)[:200], time.strftime("%T")))
+            if status != 202 and self.resend_failed:
+                time.sleep(1)
 
     def finish(self, clients: list[Future[None]]) -> None:
         """Stop taking new batches and wait for every one in flight to be answered."""
@@ -101,10 +110,13 @@ class Ingest:
         owner = next(index for index, owned in enumerate(self.owned) if metric in owned)
         return self.sent[owner] * POINTS_PER_METRIC
 
-    def assert_nothing_lost(self, token: str) -> None:
-        """0 failed requests, and every acknowledged measure reads back."""
+    def assert_nothing_lost(self, token: str,
+                            why_failed: Callable[[], str] | None = None) -> None:
+        """0 failed requests, and every acknowledged measure reads back. why_failed: what to
+        add to a failure's message (e.g. the LB's error log), read only when one failed."""
         assert self.failures == [], (f"{len(self.failures)} of {self.batches} failed, "
-                                     f"first: {self.failures[:3]}")
+                                     f"first: {self.failures[:3]}"
+                                     + (f"; {why_failed()}" if why_failed else ""))
         assert self.acknowledged == self.batches > 50, "the ingest spans the failures"
         for metric in self.metrics:
             expected = self.expected_points(metric)
@@ -113,10 +125,11 @@ class Ingest:
 
 
 @contextlib.contextmanager
-def ingest_running(token: str, policy: str) -> Iterator[tuple[Ingest, list[Future[None]]]]:
+def ingest_running(token: str, policy: str, resend_failed: bool = False
+                   ) -> Iterator[tuple[Ingest, list[Future[None]]]]:
     """CLIENTS clients ingesting into METRICS new metrics until the block ends (or
     Ingest.finish)."""
-    ingest = Ingest(token, [new_metric(token, policy) for _ in range(METRICS)])
+    ingest = Ingest(token, [new_metric(token, policy) for _ in range(METRICS)], resend_failed)
     with ThreadPoolExecutor(CLIENTS) as pool:
         clients = [pool.submit(ingest.client, index) for index in range(CLIENTS)]
         time.sleep(2)
