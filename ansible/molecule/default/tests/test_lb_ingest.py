@@ -77,9 +77,13 @@ def test_a_slow_read_of_measures_waits_for_its_backend_and_is_asked_once(
         reader.shutdown()
     status, _, measures = read.result()
     assert (status, measures) == (200, [])
-    [logged] = [line for line in nginx_log(host, since, "stdout").splitlines()
-                if f"GET /v1/metric/{metric}/measures " in line]
-    assert re.search(r'upstreams="[\d.]+:\d+" upstream_statuses="200"', logged), logged
+    # nginx logs a request after answering it, and podman's log file takes its output a moment
+    # later still: the line may not be there yet when the answer is.
+    logged = wait_for("nginx's access log line of the read", lambda: [
+        line for line in nginx_log(host, since, "stdout").splitlines()
+        if f"GET /v1/metric/{metric}/measures " in line], timeout=30)
+    assert len(logged) == 1, logged
+    assert re.search(r'upstreams="[\d.]+:\d+" upstream_statuses="200"', logged[0]), logged
 
 
 @pytest.fixture()
