@@ -390,9 +390,13 @@ def test_losing_the_redis_masters_whole_host_loses_no_measure_and_keeps_alarms_f
                 subprocess.run(["podman", "kill", "--signal", "KILL", f"rig-{master}"],
                                check=True, capture_output=True)
                 lost_at = time.time()
-                new_master = wait_for("the sentinels promoting a replica", lambda: (
-                    redis_master(witness) not in (master, None) and redis_master(witness)),
-                    timeout=60)
+                try:
+                    new_master = wait_for("the sentinels promoting a replica", lambda: (
+                        redis_master(witness) not in (master, None) and redis_master(witness)),
+                        timeout=60)
+                except TimeoutError as error:
+                    raise AssertionError(f"{error}; what the surviving sentinels logged:\n"
+                                         + sentinel_logs(set(REDIS_HOSTS) - {master})) from None
                 elected_at, elected_seen = time.time(), len(received)
                 # Issue 185: metricd goes on processing on the new master, not restarted.
                 assert processed_by_metricd(token, policy)
@@ -433,6 +437,13 @@ def test_losing_the_redis_masters_whole_host_loses_no_measure_and_keeps_alarms_f
     assert started_at("agents01", "gnocchi-metricd") == metricd_started, "metricd not restarted"
     assert started_at(survivor, "gnocchi-api") == survivor_api_started, (
         f"{survivor}'s gnocchi-api not restarted")
+
+
+def sentinel_logs(hosts: set[str]) -> str:
+    """The last lines each host's sentinel logged (its votes, elections and failovers)."""
+    command = "PODMAN_IGNORE_CGROUPSV1_WARNING=1 podman logs --tail 25 redis-sentinel 2>&1"
+    return "\n".join(f"{host}:\n{on_host(host, command, check=False).stdout}"
+                     for host in sorted(hosts))
 
 
 def test_a_redis_config_change_restarts_one_node_at_a_time_the_master_handing_over(
