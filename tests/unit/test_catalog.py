@@ -300,3 +300,16 @@ def test_idempotent_posts_must_be_a_whole_path_regex(raw: dict) -> None:
     broken["services"]["gnocchi"]["containers"]["gnocchi-api"]["idempotent_posts"] = "/v1/.*"
     with pytest.raises(CatalogError, match=r"must match whole paths"):
         parse_catalog(broken)
+
+
+def test_a_restart_order_is_one_of_two_and_clusters_restart_one_host_at_a_time(
+        raw: dict) -> None:
+    catalog = load_catalog()
+    assert catalog.services["mariadb"].restart == "one_host_at_a_time"
+    assert catalog.services["redis"].restart == "one_host_at_a_time"
+    assert catalog.services["gnocchi"].restart == "all_at_once"
+    broken = copy.deepcopy(raw)
+    broken["services"]["redis"]["restart"] = "rolling"
+    with pytest.raises(CatalogError, match=r"service redis: key 'restart' must be all_at_once "
+                                           r"or one_host_at_a_time, got 'rolling'"):
+        parse_catalog(broken)

@@ -128,6 +128,9 @@ class Service:
     keystone: Keystone | None = None
     # Where the Ansible engine's clients reach it: the first host of its group, or every one.
     reached_at: str | None = None
+    # How a deploy recreates its containers across its group's hosts: all at once, or one host
+    # after the other, each healthy before the next (a cluster that must keep a majority).
+    restart: str = "all_at_once"
 
     @property
     def logs_volume(self) -> str | None:

@@ -34,8 +34,9 @@ _TOP_KEYS = ("releases", "default_release", "users", "images", "profiles", "serv
 _RELEASE_KEYS = ("openstack", "upgrade_from", "features")
 _USER_KEYS = ("uid", "home")
 _IMAGE_KEYS = ("parent", "project_source", "extra_context")
-_SERVICE_KEYS = ("group", "reached_at", "enabled", "depends_on", "log_dir", "containers",
-                 "databases", "keystone")
+_SERVICE_KEYS = ("group", "reached_at", "restart", "enabled", "depends_on", "log_dir",
+                 "containers", "databases", "keystone")
+_RESTARTS = ("all_at_once", "one_host_at_a_time")
 _CONTAINER_KEYS = ("image", "user", "command", "ports", "environment", "config_files",
                    "volumes", "network", "healthcheck", "bootstrap", "upgrade", "hand_over",
                    "group", "enabled", "log_volumes", "frontends", "idempotent_posts")
@@ -228,7 +229,12 @@ def _parse_service(name: str, spec: Any, images: dict[str, Image],
     if reached_at not in (None, "first", "every"):
         raise CatalogError(f"{where}: key 'reached_at' must be first or every, got "
                            f"{reached_at!r}")
+    restart = _optional(where, spec, "restart", str, "all_at_once")
+    if restart not in _RESTARTS:
+        raise CatalogError(f"{where}: key 'restart' must be {' or '.join(_RESTARTS)}, got "
+                           f"{restart!r}")
     return Service(name=name, group=group, enabled=enabled, reached_at=reached_at,
+                   restart=restart,
                    depends_on=_string_list(where, spec, "depends_on"),
                    containers=containers, log_dir=log_dir, databases=databases,
                    keystone=_parse_keystone(where, spec.get("keystone")))
