@@ -336,8 +336,23 @@ def processed_by_metricd(token: str, policy: str) -> bool:
     (gnocchi-api leaves it to metricd)."""
     metric = wait_for("a new metric", lambda: _created_metric(token, policy), timeout=90)
     wait_for("a measure acknowledged", lambda: _acknowledged(token, metric), timeout=120)
-    return bool(wait_for("gnocchi-metricd processing a new measure",
-                         lambda: _processed_measures(token, metric), timeout=150))
+    # metricd scans its sacks every metric_processing_delay (60 s, seed 003's), and a scan under
+    # way when the host went waits out the timeouts of its connections there (redis 5 s each,
+    # a query on the lost Galera node database_client_timeout): up to 151 s from acknowledged
+    # to processed, measured on the rig (a power cut, that timeout at 120 s). Slow is allowed
+    # about twice that; broken until restarted (issue 185) never passes.
+    try:
+        return bool(wait_for("gnocchi-metricd processing a new measure",
+                             lambda: _processed_measures(token, metric), timeout=300))
+    except TimeoutError as error:
+        raise AssertionError(f"{error}; what it logged last:\n{metricd_log()}") from None
+
+
+def metricd_log() -> str:
+    """gnocchi-metricd's last errors and reports (its SQLAlchemy warnings left out)."""
+    command = ("PODMAN_IGNORE_CGROUPSV1_WARNING=1 podman logs --since 10m gnocchi-metricd 2>&1"
+               " | grep -E '^[0-9]{4}-|Error|Exception' | grep -v SAWarning | tail -n 60")
+    return on_host("agents01", command, check=False).stdout
 
 
 def _created_metric(token: str, policy: str) -> str | None:
@@ -421,8 +436,10 @@ def test_losing_the_redis_masters_whole_host_loses_no_measure_and_keeps_alarms_f
             wait_for("alarm notifications with the host back", lambda: notified_since(back_seen),
                      timeout=90)
         finally:
-            # Back in any case: the later tests need every host.
+            # Back in any case, its APIs answering again: the later tests need every host.
             subprocess.run(["podman", "start", f"rig-{master}"], capture_output=True)
+            if master in API_HOSTS:
+                wait_container_healthy(master, "gnocchi-api")
             request(f"{AODH}/alarms/{alarm}", token, method="DELETE")
     # The old master came back as a replica of the new one; everything rejoined on its own.
     wait_for(f"{master}'s redis replicating from {new_master}",
